@@ -1,0 +1,26 @@
+# CIFAR-100 in the standard `cifar-100-python/` pickle layout under data_root.
+# Crop (32, padding 4) and flip run batched in the data preprocessor.
+data_root = 'data/cifar100'
+train_dataloader = dict(
+    batch_size=64,
+    num_workers=2,
+    persistent_workers=True,
+    sampler=dict(type='DefaultSampler', shuffle=True),
+    collate_fn=dict(type='default_collate'),
+    dataset=dict(type='CIFAR100', data_root=data_root, split='train'))
+val_dataloader = dict(
+    batch_size=256,
+    num_workers=2,
+    persistent_workers=True,
+    sampler=dict(type='DefaultSampler', shuffle=False),
+    collate_fn=dict(type='default_collate'),
+    dataset=dict(type='CIFAR100', data_root=data_root, split='test'))
+test_dataloader = val_dataloader
+val_evaluator = dict(type='ClsAccuracy', topk=(1, 5))
+test_evaluator = val_evaluator
+data_preprocessor = dict(
+    type='ClsDataPreprocessor',
+    mean=(0.5071, 0.4867, 0.4408),
+    std=(0.2675, 0.2565, 0.2761),
+    pad_crop=4,
+    flip=True)

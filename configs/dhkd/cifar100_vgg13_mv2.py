@@ -1,0 +1,9 @@
+# DHKD, vgg13 -> MobileNetV2 on CIFAR-100 (mdistiller: KD 67.37, DKD 69.71).
+_base_ = '../_base_/dhkd_cifar100.py'
+model = dict(
+    student=dict(network=dict(type='MobileNetV2')),
+    teacher=dict(type='vgg13'),
+    teacher_ckpt='checkpoints/cifar_teachers/vgg13_vanilla/'
+    'ckpt_epoch_240.pth')
+# MobileNetV2 / ShuffleNet students use lr 0.01 in the recipe
+optim_wrapper = dict(optimizer=dict(lr=0.01))

@@ -1,0 +1,2 @@
+_base_ = '../_base_/cifar100_teacher.py'
+model = dict(student=dict(network=dict(type='resnet56')))

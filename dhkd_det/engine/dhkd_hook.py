@@ -1,0 +1,90 @@
+"""DHKDHook: the training-time chores of a distillation run, for the
+classification and the detection distillers alike."""
+import math
+from typing import Optional
+
+from mmengine.hooks import Hook
+from mmengine.model import is_model_wrapper
+from mmengine.registry import HOOKS
+
+
+@HOOKS.register_module()
+class DHKDHook(Hook):
+    """Checks the teacher before training, schedules the distillation weight,
+    turns on agreement logging and stops on a non-finite loss.
+
+    The scale multiplying every distillation loss at epoch ``e`` / iteration
+    ``i`` (both 0-based, as ``runner.epoch`` / ``runner.iter``) is
+    ``min((e+1)/warmup_epochs, 1)`` (DKD's warm-up: 1/20 in the first epoch),
+    likewise per iteration with ``warmup_iters``, and 0 once
+    ``e >= stop_epoch`` or ``i >= stop_iter`` (the ImageNet recipe stops the
+    aux loss after 50 epochs).
+
+    A non-finite loss raises before any later hook (the checkpoint hook runs
+    after this one) can save the broken weights, so the last checkpoint on
+    disk stays the last good one.
+    """
+    priority = 'NORMAL'
+
+    def __init__(self,
+                 warmup_epochs: int = 0,
+                 warmup_iters: int = 0,
+                 stop_epoch: Optional[int] = None,
+                 stop_iter: Optional[int] = None,
+                 log_agreement: bool = True,
+                 check_finite: bool = True):
+        self.warmup_epochs = warmup_epochs
+        self.warmup_iters = warmup_iters
+        self.stop_epoch = stop_epoch
+        self.stop_iter = stop_iter
+        self.log_agreement = log_agreement
+        self.check_finite = check_finite
+
+    @staticmethod
+    def _distiller(runner):
+        model = runner.model
+        model = model.module if is_model_wrapper(model) else model
+        if not hasattr(model, 'distill_scale'):
+            raise TypeError(
+                f'DHKDHook needs a dhkd_det distiller as the model, got '
+                f'{type(model).__name__}; remove the hook from custom_hooks '
+                'or use a distiller config')
+        return model
+
+    def before_train(self, runner) -> None:
+        model = self._distiller(runner)
+        model.load_teacher()
+        model.log_agreement = self.log_agreement
+
+    def scale(self, epoch: int, it: int) -> float:
+        if self.stop_epoch is not None and epoch >= self.stop_epoch:
+            return 0.0
+        if self.stop_iter is not None and it >= self.stop_iter:
+            return 0.0
+        s = 1.0
+        if self.warmup_epochs:
+            s = min(s, (epoch + 1) / self.warmup_epochs)
+        if self.warmup_iters:
+            s = min(s, (it + 1) / self.warmup_iters)
+        return s
+
+    def before_train_iter(self, runner, batch_idx, data_batch=None) -> None:
+        model = self._distiller(runner)
+        model.distill_scale = self.scale(runner.epoch, runner.iter)
+        runner.message_hub.update_scalar('train/distill_scale',
+                                         model.distill_scale)
+
+    def after_train_iter(self, runner, batch_idx, data_batch=None,
+                         outputs=None) -> None:
+        if not self.check_finite or not outputs:
+            return
+        bad = {k: float(v) for k, v in outputs.items()
+               if 'loss' in k and not math.isfinite(float(v))}
+        if bad:
+            raise FloatingPointError(
+                f'non-finite loss at epoch {runner.epoch + 1}, iteration '
+                f'{runner.iter + 1}: {bad}. Training stopped before this '
+                f'state was saved; the checkpoints in {runner.work_dir} are '
+                'the last good ones. Lower the learning rate, add '
+                'optim_wrapper.clip_grad, or check the data and resume with '
+                '--resume.')

@@ -1,0 +1,76 @@
+"""The dual head of DHKD: a main classifier ``fc`` (trained by the task loss,
+used for prediction) and an auxiliary classifier (trained only by the
+logit-level distillation loss) reading the same feature.
+
+``build_aux_head`` is the one definition of the auxiliary head's shapes; the
+classification wrapper below and the detection heads all build theirs with it.
+"""
+from typing import NamedTuple, Optional
+
+import torch.nn as nn
+from mmengine.registry import MODELS
+from torch import Tensor
+
+AUX_HEAD_KINDS = ('linear', 'nonlinear')
+
+
+def build_aux_head(kind: str, in_features: int, num_classes: int,
+                   hidden: int = 200, dropout: float = 0.1) -> nn.Module:
+    """Auxiliary head as in the DHKD reference.
+
+    linear:    Linear(d, C)
+    nonlinear: Linear(d, 200) -> Dropout(0.1) -> BatchNorm1d(200) -> ReLU
+               -> Linear(200, C)
+    """
+    if kind == 'linear':
+        return nn.Linear(in_features, num_classes)
+    if kind == 'nonlinear':
+        return nn.Sequential(
+            nn.Linear(in_features, hidden), nn.Dropout(dropout),
+            nn.BatchNorm1d(hidden), nn.ReLU(inplace=True),
+            nn.Linear(hidden, num_classes))
+    raise ValueError(f'aux_head={kind!r} is not one of {AUX_HEAD_KINDS} '
+                     '(or None for a single-head model)')
+
+
+class HeadOutputs(NamedTuple):
+    main: Tensor
+    aux: Optional[Tensor] = None
+
+
+@MODELS.register_module()
+class DualHeadClassifier(nn.Module):
+    """Any network of the zoo carrying an auxiliary head next to its ``fc``.
+
+    The network keeps its own parameter names (``network.fc`` is the main
+    head), so exporting ``network.*`` gives a plain checkpoint of the zoo
+    model.  The network must provide ``forward_features(x) -> (N, d)``, ``fc``
+    and ``feat_dim``.
+
+    Args:
+        network: config of a zoo model, e.g. ``dict(type='resnet8x4',
+            num_classes=100)``.
+        aux_head: 'linear', 'nonlinear' or None (single head).
+    """
+
+    def __init__(self, network: dict, aux_head: Optional[str] = 'nonlinear'):
+        super().__init__()
+        self.network = MODELS.build(network) if isinstance(network,
+                                                           dict) else network
+        for attr in ('forward_features', 'fc', 'feat_dim'):
+            if not hasattr(self.network, attr):
+                raise TypeError(
+                    f'{type(self.network).__name__} has no `{attr}`: a dual '
+                    'head needs a network of the dhkd_det zoo')
+        self.aux_head = None if aux_head is None else build_aux_head(
+            aux_head, self.network.feat_dim, self.network.fc.out_features)
+
+    @property
+    def num_classes(self) -> int:
+        return self.network.fc.out_features
+
+    def forward(self, x: Tensor) -> HeadOutputs:
+        h = self.network.forward_features(x)
+        main = self.network.fc(h)
+        aux = None if self.aux_head is None else self.aux_head(h)
+        return HeadOutputs(main, aux)
