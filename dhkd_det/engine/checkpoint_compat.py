@@ -1,13 +1,23 @@
 """Resuming under torch >= 2.6, whose ``torch.load`` defaults to
 ``weights_only=True`` while MMEngine 0.10 calls it without the argument.
 
-We keep the safe default and allow-list the few non-tensor types an MMEngine
-checkpoint holds (its message hub's history buffers, numpy arrays and
-scalars), instead of switching the safety check off for every file.
+We keep the safe default instead of switching the check off for every file:
+checkpoints hold one non-tensor MMEngine type, the message hub's
+``HistoryBuffer``, which by default pickles its statistics methods through
+``builtins.getattr`` (a global that must never be allow-listed).  We pickle it
+from its plain data instead and allow-list the class and numpy's array
+reconstruction, so our checkpoints load with ``weights_only=True``.
 """
+import copyreg
+
 import numpy as np
 import torch
 from mmengine.logging import HistoryBuffer
+
+
+def _reduce_history_buffer(buf: HistoryBuffer):
+    logs, counts = buf.data
+    return HistoryBuffer, (logs.tolist(), counts.tolist(), buf.max_length)
 
 
 def _numpy_globals():
@@ -21,8 +31,9 @@ def _numpy_globals():
 
 
 def allow_mmengine_checkpoints() -> None:
-    """Register the types of MMEngine checkpoints as safe for
+    """Make MMEngine checkpoints save and load under
     ``torch.load(weights_only=True)``.  Idempotent."""
+    copyreg.pickle(HistoryBuffer, _reduce_history_buffer)
     add = getattr(torch.serialization, 'add_safe_globals', None)
     if add is not None:
         add([HistoryBuffer] + _numpy_globals())

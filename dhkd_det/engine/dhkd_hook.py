@@ -78,8 +78,9 @@ class DHKDHook(Hook):
                          outputs=None) -> None:
         if not self.check_finite or not outputs:
             return
-        bad = {k: float(v) for k, v in outputs.items()
-               if 'loss' in k and not math.isfinite(float(v))}
+        values = {k: float(v.detach()) if hasattr(v, 'detach') else float(v)
+                  for k, v in outputs.items() if 'loss' in k}
+        bad = {k: v for k, v in values.items() if not math.isfinite(v)}
         if bad:
             raise FloatingPointError(
                 f'non-finite loss at epoch {runner.epoch + 1}, iteration '

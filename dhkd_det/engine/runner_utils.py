@@ -5,8 +5,10 @@ import os.path as osp
 from typing import Optional
 
 import torch
-from mmengine.config import Config, ConfigDict
-from mmengine.registry import RUNNERS
+import torch.distributed as dist
+from mmengine.config import Config
+from mmengine.model import MMDistributedDataParallel
+from mmengine.registry import MODEL_WRAPPERS, RUNNERS
 from mmengine.runner import Runner
 
 
@@ -14,11 +16,12 @@ def check_cfg_options(cfg: Config, options: dict) -> None:
     """Reject an override whose key is not in the config but is one typo away
     from a key that is (``model.teacher_ckp`` for ``model.teacher_ckpt``);
     genuinely new keys (arguments left at their defaults) pass."""
+    tree = cfg.to_dict()
     for full_key in options:
         parent, _, leaf = full_key.rpartition('.')
-        node = cfg
+        node = tree
         for part in parent.split('.') if parent else []:
-            if isinstance(node, (dict, ConfigDict)) and part in node:
+            if isinstance(node, dict) and part in node:
                 node = node[part]
             elif isinstance(node, list) and part.isdigit() and \
                     int(part) < len(node):
@@ -42,6 +45,17 @@ def check_cfg_options(cfg: Config, options: dict) -> None:
                         f'{leaf!r}; did you mean {close[0]!r}?')
 
 
+@MODEL_WRAPPERS.register_module()
+class CPUDistributedDataParallel:
+    """``MMDistributedDataParallel`` without ``device_ids``, for CPU
+    processes (MMEngine passes the local rank as a device id to every DDP
+    subclass, which DDP rejects for CPU modules)."""
+
+    def __new__(cls, module, **kwargs):
+        return MMDistributedDataParallel(module=module, device_ids=None,
+                                         **kwargs)
+
+
 def load_config(path: str, cfg_options: Optional[dict] = None,
                 work_dir: Optional[str] = None,
                 launcher: str = 'none') -> Config:
@@ -53,9 +67,18 @@ def load_config(path: str, cfg_options: Optional[dict] = None,
         cfg.merge_from_dict(cfg_options)
     cfg.launcher = launcher
     if launcher != 'none' and not torch.cuda.is_available():
-        # NCCL needs GPUs; CPU processes talk over gloo.
+        # NCCL needs GPUs; CPU processes talk over gloo, and DDP must not
+        # be given device ids.
         cfg.setdefault('env_cfg', {}).setdefault('dist_cfg', {})
         cfg.env_cfg.dist_cfg.backend = 'gloo'
+        wrapper = dict(cfg.get('model_wrapper_cfg') or {})
+        if wrapper.get('type', 'MMDistributedDataParallel') == \
+                'MMDistributedDataParallel':
+            wrapper['type'] = 'CPUDistributedDataParallel'
+            wrapper.setdefault('broadcast_buffers', False)
+            wrapper.setdefault('find_unused_parameters',
+                               cfg.get('find_unused_parameters', False))
+            cfg.model_wrapper_cfg = wrapper
     if work_dir is not None:
         cfg.work_dir = work_dir
     elif cfg.get('work_dir') is None:
@@ -79,6 +102,11 @@ def apply_amp(cfg: Config) -> None:
 
 
 def build_runner(cfg: Config) -> Runner:
+    if cfg.get('launcher', 'none') == 'pytorch' and \
+            not torch.cuda.is_available() and not dist.is_initialized():
+        # MMEngine's init_dist calls torch.cuda.set_device, which fails on a
+        # CPU-only machine; a process group that exists already is reused.
+        dist.init_process_group(backend='gloo')
     if 'runner_type' in cfg:
         return RUNNERS.build(cfg)
     return Runner.from_cfg(cfg)

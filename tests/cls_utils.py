@@ -1,0 +1,68 @@
+"""Helpers for the classification tests: small teachers, override configs
+and running the real tools as subprocesses."""
+import os
+import os.path as osp
+import subprocess
+import sys
+
+import torch
+
+REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
+TESTS = osp.join(REPO, 'tests')
+
+
+def save_teacher(path, arch='resnet8', num_classes=10, layout='crd', seed=0):
+    """A randomly initialised zoo teacher saved like CRD/mdistiller
+    ({'model': state_dict}) or like our trainer ({'state_dict': ...})."""
+    from mmengine.registry import MODELS
+    torch.manual_seed(seed)
+    net = MODELS.build(dict(type=arch, num_classes=num_classes))
+    sd = net.state_dict()
+    if layout == 'crd':
+        ckpt = {'model': sd, 'epoch': 240, 'best_acc': 73.1}
+    else:
+        ckpt = {'state_dict': {f'student.network.{k}': v
+                               for k, v in sd.items()}, 'meta': {}}
+    torch.save(ckpt, path)
+    return net
+
+
+def write_override_config(path, base, data_root, extra=''):
+    """A config inheriting a real one, shrunk to tiny models and data."""
+    text = f'''
+_base_ = {osp.join(REPO, base)!r}
+model = dict(
+    student=dict(network=dict(type='resnet8', num_classes=10)),
+    teacher=dict(type='resnet8', num_classes=10))
+train_dataloader = dict(batch_size=16, num_workers=0,
+                        persistent_workers=False,
+                        dataset=dict(data_root={data_root!r},
+                                     check_md5=False))
+val_dataloader = dict(batch_size=32, num_workers=0, persistent_workers=False,
+                      dataset=dict(data_root={data_root!r}, check_md5=False))
+test_dataloader = val_dataloader
+train_cfg = dict(max_epochs=2)
+default_hooks = dict(logger=dict(interval=1),
+                     checkpoint=dict(interval=1, max_keep_ckpts=5))
+env_cfg = dict(cudnn_benchmark=False)
+randomness = dict(seed=0)
+{extra}
+'''
+    with open(path, 'w') as f:
+        f.write(text)
+    return path
+
+
+def run_tool(args, cwd, timeout=600, env_extra=None):
+    env = dict(os.environ)
+    env['PYTHONPATH'] = os.pathsep.join(
+        [REPO, TESTS, env.get('PYTHONPATH', '')])
+    env.setdefault('OMP_NUM_THREADS', '1')
+    env.update(env_extra or {})
+    proc = subprocess.run(args, cwd=cwd, env=env, capture_output=True,
+                          text=True, timeout=timeout)
+    return proc
+
+
+def python_tool(tool, *args):
+    return [sys.executable, osp.join(REPO, 'tools', tool), *args]

@@ -1,0 +1,176 @@
+"""The classification distiller: frozen teacher, which loss reaches which
+head, checkpoint layouts and the errors a user can cause."""
+import math
+
+import pytest
+import torch
+from mmengine.optim import OptimWrapper
+from mmengine.registry import MODELS
+
+import dhkd_det  # noqa: F401
+from cls_utils import save_teacher
+from dhkd_det.engine import DHKDHook
+
+
+def build(teacher_ckpt=None, aux='nonlinear', distill=None, teacher_cls=10,
+          student_cls=10, teacher_arch='resnet8', **kw):
+    distill = distill if distill is not None else dict(
+        aux=dict(type='BinaryKLNormLoss', temperature=2.0))
+    return MODELS.build(dict(
+        type='ClsDistiller',
+        student=dict(type='DualHeadClassifier',
+                     network=dict(type='resnet8', num_classes=student_cls),
+                     aux_head=aux),
+        teacher=dict(type=teacher_arch, num_classes=teacher_cls),
+        teacher_ckpt=teacher_ckpt,
+        distill_losses=distill, **kw))
+
+
+def batch(n=8, c=10, seed=0):
+    g = torch.Generator().manual_seed(seed)
+    return dict(inputs=torch.randint(0, 256, (n, 3, 32, 32), generator=g,
+                                     dtype=torch.uint8),
+                data_samples=torch.randint(0, c, (n, ), generator=g))
+
+
+@pytest.fixture
+def teacher_ckpt(tmp_path):
+    path = tmp_path / 'teacher.pth'
+    save_teacher(path)
+    return str(path)
+
+
+def test_teacher_frozen_and_bit_identical(teacher_ckpt):
+    model = build(teacher_ckpt)
+    model.load_teacher()
+    before = {k: v.clone() for k, v in model.teacher.state_dict().items()}
+    wrapper = OptimWrapper(torch.optim.SGD(model.parameters(), lr=0.1,
+                                           momentum=0.9))
+    model.train()
+    for i in range(3):
+        model.train_step(batch(seed=i), wrapper)
+    assert not model.teacher.training
+    assert all(not m.training for m in model.teacher.modules())
+    for k, v in model.teacher.state_dict().items():
+        assert torch.equal(v, before[k]), k  # BN stats included
+    teacher_params = {id(p) for p in model.teacher.parameters()}
+    assert not teacher_params & {id(p) for p in model.parameters()}
+    assert not any(k.startswith('teacher') for k in model.state_dict())
+
+
+def test_heads_get_gradient_only_from_their_loss(teacher_ckpt):
+    model = build(teacher_ckpt)
+    data = model.data_preprocessor(batch(), True)
+    losses = model(**data, mode='loss')
+    assert set(losses) == {'loss_ce_main', 'loss_bkl_aux'}
+    aux = list(model.student.aux_head.parameters())
+    main = list(model.student.network.fc.parameters())
+    backbone = model.student.network.conv1.weight
+    g_ce = torch.autograd.grad(losses['loss_ce_main'], aux + main +
+                               [backbone], retain_graph=True,
+                               allow_unused=True)
+    g_kd = torch.autograd.grad(losses['loss_bkl_aux'], aux + main +
+                               [backbone], allow_unused=True)
+    n = len(aux)
+    assert all(g is None for g in g_ce[:n])           # CE never reaches aux
+    assert all(g is not None and g.abs().sum() > 0 for g in g_ce[n:])
+    assert all(g is not None and g.abs().sum() > 0 for g in g_kd[:n])
+    assert all(g is None for g in g_kd[n:n + len(main)])  # nor KD the fc
+    assert g_kd[-1].abs().sum() > 0                   # backbone gets both
+
+
+def test_kd_baseline_and_dual_kd_keys(teacher_ckpt):
+    kd = build(teacher_ckpt, aux=None,
+               distill=dict(main=dict(type='KDLoss', temperature=4.0)))
+    data = kd.data_preprocessor(batch(), True)
+    assert set(kd(**data, mode='loss')) == {'loss_ce_main', 'loss_kd_main'}
+    dkd = build(teacher_ckpt, aux=None, distill=dict(main=dict(
+        type='DKDLoss')))
+    assert set(dkd(**data, mode='loss')) == {'loss_ce_main', 'loss_dkd_main'}
+    with pytest.raises(ValueError, match='aux_head'):
+        build(teacher_ckpt, aux=None)  # BinaryKLNorm on a missing aux head
+
+
+def test_distill_scale_and_stop(teacher_ckpt):
+    model = build(teacher_ckpt)
+    data = model.data_preprocessor(batch(), True)
+    torch.manual_seed(0)
+    full = model(**data, mode='loss')['loss_bkl_aux']
+    model.distill_scale = 0.25
+    torch.manual_seed(0)
+    quarter = model(**data, mode='loss')['loss_bkl_aux']
+    assert quarter.item() == pytest.approx(0.25 * full.item(), rel=1e-5)
+    model.distill_scale = 0.0
+    assert model(**data, mode='loss')['loss_bkl_aux'].item() == 0.0
+
+
+def test_hook_schedule():
+    dkd = DHKDHook(warmup_epochs=20)
+    assert dkd.scale(0, 0) == pytest.approx(1 / 20)
+    assert dkd.scale(19, 999) == 1.0
+    stop = DHKDHook(stop_epoch=50)
+    assert stop.scale(49, 0) == 1.0 and stop.scale(50, 0) == 0.0
+    iters = DHKDHook(warmup_iters=100, stop_iter=1000)
+    assert iters.scale(0, 49) == pytest.approx(0.5)
+    assert iters.scale(3, 1000) == 0.0
+
+
+def test_predict_reports_heads(teacher_ckpt):
+    model = build(teacher_ckpt, eval_aux=True, eval_teacher=True)
+    model.eval()
+    data = model.data_preprocessor(batch(4), False)
+    out = model(**data, mode='predict')
+    assert len(out) == 4
+    assert set(out[0]['topk']) == {'main', 'aux', 'teacher'}
+    assert out[0]['topk']['main'].shape == (5, )
+
+
+def test_checkpoint_layouts_load(tmp_path):
+    for layout in ('crd', 'ours'):
+        path = tmp_path / f'{layout}.pth'
+        net = save_teacher(path, layout=layout, seed=3)
+        model = build(str(path))
+        model.load_teacher()
+        x = torch.randn(2, 3, 32, 32)
+        net.eval()
+        assert torch.equal(model.teacher(x), net(x))
+
+
+def test_missing_teacher_checkpoint(tmp_path):
+    model = build(str(tmp_path / 'nope.pth'))
+    with pytest.raises(FileNotFoundError, match='nope.pth'):
+        model.load_teacher()
+    with pytest.raises(ValueError, match='teacher_ckpt is not set'):
+        build(None).load_teacher()
+
+
+def test_class_count_mismatch(tmp_path):
+    with pytest.raises(ValueError, match='10 classes but the student 5'):
+        build(None, student_cls=5)
+    path = tmp_path / 't100.pth'
+    save_teacher(path, num_classes=100)
+    with pytest.raises(ValueError, match='num_classes'):
+        build(str(path)).load_teacher()
+
+
+def test_wrong_architecture_and_corrupt_checkpoint(tmp_path):
+    path = tmp_path / 'r20.pth'
+    save_teacher(path, arch='resnet20')
+    with pytest.raises(ValueError, match='does not match the architecture'):
+        build(str(path)).load_teacher()
+    bad = tmp_path / 'broken.pth'
+    bad.write_bytes(b'not a checkpoint at all')
+    with pytest.raises(RuntimeError, match='broken.pth'):
+        build(str(bad)).load_teacher()
+
+
+def test_non_finite_loss_stops_with_clear_error(tmp_path):
+    hook = DHKDHook()
+
+    class FakeRunner:
+        epoch, iter, work_dir = 3, 120, str(tmp_path)
+
+    with pytest.raises(FloatingPointError, match='last good'):
+        hook.after_train_iter(FakeRunner(), 0, None,
+                              {'loss': torch.tensor(math.nan)})
+    hook.after_train_iter(FakeRunner(), 0, None, {'loss': torch.tensor(1.)})
