@@ -1,0 +1,239 @@
+"""CIFAR-100 in its official python-pickle layout, held in memory as one
+uint8 tensor so that a sample costs a view, not a decode."""
+import hashlib
+import os
+import os.path as osp
+import pickle
+from typing import Dict, Sequence, Tuple
+
+import numpy as np
+import torch
+from mmengine.registry import DATASETS
+from torch.utils.data import Dataset
+from torchvision.datasets import CIFAR100 as _TorchvisionCIFAR100
+from torchvision.datasets.utils import download_and_extract_archive
+
+FOLDER = _TorchvisionCIFAR100.base_folder
+META_FILE = _TorchvisionCIFAR100.meta['filename']
+OFFICIAL_MD5 = dict(_TorchvisionCIFAR100.train_list +
+                    _TorchvisionCIFAR100.test_list)
+SPLITS = ('train', 'test')
+BATCH_LABELS = dict(train=b'training batch 1 of 1',
+                    test=b'testing batch 1 of 1')
+IMAGE_SHAPE = (3, 32, 32)
+LAYOUT = (f'expected layout: <data_root>/{FOLDER}/{{train,test,meta}} '
+          '(the python version of CIFAR-100, '
+          'https://www.cs.toronto.edu/~kriz/cifar.html)')
+LAYOUT_FIX = ('set train_dataloader.dataset.data_root (and the val/test '
+              'dataloaders) to the folder that holds '
+              f'{FOLDER}/, or set download=True to fetch the official files')
+
+
+@DATASETS.register_module()
+class CIFAR100(Dataset):
+    """CIFAR-100 (or any data set written in its layout, e.g. by
+    :func:`write_cifar`).
+
+    A sample is ``dict(inputs=uint8 tensor (3, 32, 32), data_samples=int)``;
+    ``default_collate`` turns a batch into ``inputs`` uint8 (B, 3, 32, 32) and
+    ``data_samples`` LongTensor (B,). Augmentation and normalisation are left
+    to :class:`ClsDataPreprocessor`, which does them batched on the device.
+
+    The files are pickles, so only load data you trust.
+
+    Args:
+        data_root (str): folder holding ``cifar-100-python/``.
+        split (str): 'train' or 'test'.
+        download (bool): fetch and extract the official archive into
+            ``data_root`` if the split file is missing.
+        check_md5 (bool): require the split file to be the official release;
+            set False for data of your own in the same layout.
+    """
+
+    def __init__(self,
+                 data_root: str,
+                 split: str = 'train',
+                 download: bool = False,
+                 check_md5: bool = True):
+        if split not in SPLITS:
+            raise ValueError(f'CIFAR100 split must be one of {SPLITS}, '
+                             f'got {split!r}')
+        self.data_root = data_root
+        self.split = split
+        folder = osp.join(data_root, FOLDER)
+        split_file = osp.join(folder, split)
+        meta_file = osp.join(folder, META_FILE)
+        if download and not osp.isfile(split_file):
+            download_and_extract_archive(
+                _TorchvisionCIFAR100.url,
+                data_root,
+                filename=_TorchvisionCIFAR100.filename,
+                md5=_TorchvisionCIFAR100.tgz_md5)
+        for path in (split_file, meta_file):
+            if not osp.isfile(path):
+                raise FileNotFoundError(
+                    f'CIFAR-100 file not found: {path}; {LAYOUT}; '
+                    f'{LAYOUT_FIX}')
+        if check_md5:
+            _check_md5(split_file, OFFICIAL_MD5[split])
+        self._classes = _read_class_names(meta_file)
+        self._images, self._labels = _read_split(split_file,
+                                                 len(self._classes))
+
+    @property
+    def metainfo(self) -> dict:
+        return dict(classes=self._classes)
+
+    @property
+    def num_classes(self) -> int:
+        return len(self._classes)
+
+    def __len__(self) -> int:
+        return len(self._labels)
+
+    def __getitem__(self, index: int) -> dict:
+        return dict(
+            inputs=self._images[index],
+            data_samples=int(self._labels[index]))
+
+
+def _check_md5(path: str, expected: str) -> None:
+    digest = hashlib.md5(usedforsecurity=False)
+    with open(path, 'rb') as f:
+        for chunk in iter(lambda: f.read(1 << 20), b''):
+            digest.update(chunk)
+    if digest.hexdigest() != expected:
+        raise ValueError(
+            f'{path} has md5 {digest.hexdigest()}, not the official CIFAR-100 '
+            f'md5 {expected}: the file is corrupt or not the official '
+            'release. Download it again (download=True after deleting it), '
+            'or, for non-official data in the same layout, set '
+            'check_md5=False (config key '
+            'train_dataloader.dataset.check_md5=False, and likewise for the '
+            'val/test dataloaders)')
+
+
+def _read_pickle(path: str) -> dict:
+    """Returns the file's dict with str keys (official files, written by
+    Python 2, unpickle with bytes keys; a user's may use str keys)."""
+    try:
+        with open(path, 'rb') as f:
+            content = pickle.load(f, encoding='bytes')
+    # a damaged pickle can fail with almost any exception type
+    except Exception as e:
+        raise ValueError(
+            f'{path} is not a readable CIFAR pickle '
+            f'({type(e).__name__}: {e}); the file is truncated or corrupt: '
+            'replace it with an intact copy') from e
+    if not isinstance(content, dict):
+        raise ValueError(f'{path} holds a {type(content).__name__}, expected '
+                         f'the dict of a CIFAR pickle; {LAYOUT}')
+    return {
+        k.decode('latin1') if isinstance(k, bytes) else k: v
+        for k, v in content.items()
+    }
+
+
+def _require_keys(path: str, content: dict, keys: Sequence[str]) -> None:
+    missing = [k for k in keys if k not in content]
+    if missing:
+        raise ValueError(
+            f'{path} lacks the key(s) {missing} (found {sorted(content)}); '
+            'a CIFAR-100 split file has data and fine_labels, the meta file '
+            'has fine_label_names')
+
+
+def _read_class_names(path: str) -> Tuple[str, ...]:
+    content = _read_pickle(path)
+    _require_keys(path, content, ['fine_label_names'])
+    names = content['fine_label_names']
+    if (not isinstance(names, (list, tuple)) or not names
+            or not all(isinstance(n, (bytes, str)) for n in names)):
+        raise ValueError(f'{path}: fine_label_names must be a non-empty list '
+                         'of strings')
+    return tuple(n.decode() if isinstance(n, bytes) else n for n in names)
+
+
+def _read_split(path: str,
+                num_classes: int) -> Tuple[torch.Tensor, np.ndarray]:
+    """Returns images uint8 (N, 3, 32, 32) and labels int64 (N,)."""
+    content = _read_pickle(path)
+    _require_keys(path, content, ['data', 'fine_labels'])
+    data = content['data']
+    if (not isinstance(data, np.ndarray) or data.dtype != np.uint8
+            or data.ndim != 2 or data.shape[1] != np.prod(IMAGE_SHAPE)):
+        desc = (f'{data.dtype} array of shape {data.shape}' if isinstance(
+            data, np.ndarray) else type(data).__name__)
+        raise ValueError(f'{path}: data must be a uint8 array of shape '
+                         f'(N, 3072), got a {desc}')
+    labels = np.asarray(content['fine_labels'])
+    if labels.ndim != 1 or not np.issubdtype(labels.dtype, np.integer):
+        raise ValueError(f'{path}: fine_labels must be a list of integers, '
+                         f'got {labels.dtype} values of shape {labels.shape}')
+    if len(labels) != len(data):
+        raise ValueError(f'{path}: {len(labels)} fine_labels for '
+                         f'{len(data)} images')
+    bad = np.flatnonzero((labels < 0) | (labels >= num_classes))
+    if bad.size:
+        raise ValueError(
+            f'{path}: label {labels[bad[0]]} at index {bad[0]} is outside '
+            f'0..{num_classes - 1} ({num_classes} classes in the meta file '
+            f'{osp.join(osp.dirname(path), META_FILE)})')
+    # from_numpy shares memory; copy only if the unpickled array is read-only
+    images = np.require(
+        data.reshape(-1, *IMAGE_SHAPE), requirements=['C', 'W'])
+    return torch.from_numpy(images), labels.astype(np.int64)
+
+
+def write_cifar(root: str, train: Tuple[np.ndarray, Sequence[int]],
+                test: Tuple[np.ndarray, Sequence[int]],
+                class_names: Sequence[str]) -> str:
+    """Writes ``root/cifar-100-python/{train,test,meta}`` exactly as the
+    official CIFAR-100 release lays them out (pickled dicts with bytes keys;
+    ``data`` uint8 (N, 3072) holding each image's R, G, B planes row-major).
+    Coarse labels are all 0 under one coarse class.
+
+    Args:
+        train, test: (images uint8 (N, 32, 32, 3) HWC, labels int (N,)).
+        class_names: the C fine class names; labels lie in 0..C-1.
+
+    Returns:
+        str: the ``cifar-100-python`` folder written.
+    """
+    folder = osp.join(root, FOLDER)
+    os.makedirs(folder, exist_ok=True)
+    names = [str(n) for n in class_names]
+    for split, (images, labels) in zip(SPLITS, (train, test)):
+        images, labels = np.asarray(images), np.asarray(labels)
+        if images.dtype != np.uint8 or images.shape[1:] != (32, 32, 3):
+            raise ValueError(f'write_cifar: {split} images must be uint8 '
+                             f'(N, 32, 32, 3), got {images.dtype} '
+                             f'{images.shape}')
+        if (labels.shape != images.shape[:1] or labels.size and
+                (labels.min() < 0 or labels.max() >= len(names))):
+            raise ValueError(
+                f'write_cifar: {split} needs {len(images)} labels in '
+                f'0..{len(names) - 1}, got shape {labels.shape}')
+        fine = [int(label) for label in labels]
+        _dump(
+            osp.join(folder, split), {
+                b'filenames':
+                [f'{names[y]}_s_{i:06d}.png'.encode() for i, y in
+                 enumerate(fine)],
+                b'batch_label': BATCH_LABELS[split],
+                b'fine_labels': fine,
+                b'coarse_labels': [0] * len(fine),
+                b'data': np.ascontiguousarray(
+                    images.transpose(0, 3, 1, 2)).reshape(len(images), -1),
+            })
+    _dump(
+        osp.join(folder, META_FILE), {
+            b'fine_label_names': [n.encode() for n in names],
+            b'coarse_label_names': [b'all'],
+        })
+    return folder
+
+
+def _dump(path: str, content: Dict[bytes, object]) -> None:
+    with open(path, 'wb') as f:
+        pickle.dump(content, f, protocol=4)

@@ -1,0 +1,99 @@
+"""ImageNet (ILSVRC-2012) from the usual class-folder layout, decoded to uint8
+tensors; flip and normalisation are left to the batched preprocessor."""
+import os
+import os.path as osp
+
+import numpy as np
+from mmengine.registry import DATASETS
+from torch.utils.data import Dataset
+from torchvision.datasets import ImageFolder
+from torchvision.io import ImageReadMode, decode_image
+from torchvision.transforms import v2
+
+SPLITS = ('train', 'val')
+LAYOUT = ('expected layout: <data_root>/{train,val}/<wnid>/*.JPEG, one '
+          'folder per class with the same class folders in both splits; set '
+          'train_dataloader.dataset.data_root (and the val dataloader\'s) to '
+          '<data_root>')
+
+
+@DATASETS.register_module()
+class ImageNet(Dataset):
+    """Class-folder image data set, indexed by torchvision's ImageFolder.
+
+    A sample is ``dict(inputs=uint8 tensor (3, crop_size, crop_size),
+    data_samples=int)``: train takes RandomResizedCrop(crop_size); val takes
+    Resize(256 * crop_size / 224) of the short side, then
+    CenterCrop(crop_size).
+
+    Args:
+        data_root (str): folder holding ``train/`` and ``val/``.
+        split (str): 'train' or 'val'.
+        crop_size (int): output side length.
+    """
+
+    def __init__(self, data_root: str, split: str = 'train',
+                 crop_size: int = 224):
+        if split not in SPLITS:
+            raise ValueError(f'ImageNet split must be one of {SPLITS}, '
+                             f'got {split!r}')
+        self.data_root = data_root
+        self.split = split
+        root = osp.join(data_root, split)
+        if not osp.isdir(root):
+            raise FileNotFoundError(
+                f'ImageNet split folder not found: {root}; {LAYOUT}')
+        try:
+            folder = ImageFolder(root)
+        except FileNotFoundError as e:
+            raise FileNotFoundError(
+                f'no usable class folders in {root} ({e}); {LAYOUT}') from e
+        self._classes = tuple(folder.classes)
+        # labels are folder indices: differing class sets would silently
+        # shift every label of one split against the other
+        other = osp.join(data_root, SPLITS[split == 'train'])
+        other_classes = tuple(
+            sorted(e.name for e in os.scandir(other)
+                   if e.is_dir())) if osp.isdir(other) else ()
+        if other_classes and other_classes != self._classes:
+            raise ValueError(
+                f'{root} and {other} hold different class folders, so their '
+                f'labels would disagree; {LAYOUT}')
+        self.root = root
+        # relative paths in a numpy bytes array, not a list of tuples: forked
+        # loader workers would copy a million-entry list as refcounts change,
+        # and numpy's str_ takes 4 bytes a character
+        self._paths = np.array(
+            [os.fsencode(osp.relpath(p, root)) for p, _ in folder.samples])
+        self._labels = np.array([y for _, y in folder.samples],
+                                dtype=np.int64)
+        if split == 'train':
+            self.transform = v2.RandomResizedCrop(crop_size, antialias=True)
+        else:
+            self.transform = v2.Compose([
+                v2.Resize(round(256 * crop_size / 224), antialias=True),
+                v2.CenterCrop(crop_size)
+            ])
+
+    @property
+    def metainfo(self) -> dict:
+        return dict(classes=self._classes)
+
+    @property
+    def num_classes(self) -> int:
+        return len(self._classes)
+
+    def __len__(self) -> int:
+        return len(self._labels)
+
+    def __getitem__(self, index: int) -> dict:
+        path = osp.join(self.root, os.fsdecode(self._paths[index]))
+        try:
+            image = decode_image(path, mode=ImageReadMode.RGB)
+        except RuntimeError as e:
+            raise RuntimeError(
+                f'cannot decode image {path} ({e}); replace or delete the '
+                'file') from e
+        return dict(
+            inputs=self.transform(image),
+            data_samples=int(self._labels[index]))

@@ -1,0 +1,3 @@
+from .accuracy import ClsAccuracy
+
+__all__ = ['ClsAccuracy']
