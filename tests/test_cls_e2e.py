@@ -125,3 +125,15 @@ def test_two_process_training_keeps_replicas_identical(setup, tmp_path):
     saved = torch.load(wd / 'epoch_1.pth')['state_dict']
     for k, v in s0.items():  # rank 0's checkpoint holds the same weights
         assert torch.equal(saved[f'student.{k}'], v), k
+
+
+def test_max_iters_through_cfg_options(setup):
+    root, cfg = setup
+    wd = root / 'wd_iters'
+    out = check(run_tool(python_tool(
+        'train.py', cfg, '--work-dir', str(wd), '--cfg-options',
+        f'model.teacher_ckpt={root / "teacher.pth"}', 'train_cfg.max_iters=3'),
+        cwd=str(root)))
+    assert 'IterBasedTrainLoop' in out
+    assert (wd / 'iter_3.pth').is_file()
+    assert not (wd / 'iter_4.pth').exists()

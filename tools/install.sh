@@ -75,7 +75,10 @@ else
 fi
 
 # 4. the rest, then dhkd_det itself (editable)
-$PIP "mmengine==0.10.7" "mmdet==3.3.0" pycocotools scikit-learn pytest "$TORCH_PIN"
+# mmengine resolves `mmdet::` config names through pkg_resources, which
+# setuptools dropped in 81; torch 2.14 needs >= 77.0.3.
+$PIP "mmengine==0.10.7" "mmdet==3.3.0" pycocotools scikit-learn pytest \
+    "setuptools>=77.0.3,<81" "$TORCH_PIN"
 $PIP --no-build-isolation -e "$REPO" "$TORCH_PIN"
 have_mmcv_ops || { echo "mmcv ops failed to import after install" >&2; exit 1; }
 log "done: $($PY -c 'import torch, mmcv, mmdet, mmengine; print("torch", torch.__version__, "mmcv", mmcv.__version__, "mmdet", mmdet.__version__, "mmengine", mmengine.__version__)')"

@@ -13,7 +13,8 @@ sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
 from mmengine.config import DictAction  # noqa: E402
 
 import dhkd_det  # noqa: E402,F401
-from dhkd_det.engine.runner_utils import build_runner, load_config  # noqa
+from dhkd_det.engine.runner_utils import (  # noqa: E402
+    build_runner, close_distributed, load_config)
 
 
 def parse_args():
@@ -43,6 +44,7 @@ def main():
     cfg.load_from = args.checkpoint
     runner = build_runner(cfg)
     metrics = runner.test()
+    close_distributed()
     if args.out:
         import json
         with open(args.out, 'w') as f:

@@ -15,7 +15,7 @@ from mmengine.config import DictAction  # noqa: E402
 
 import dhkd_det  # noqa: E402,F401  registers the modules
 from dhkd_det.engine.runner_utils import (  # noqa: E402
-    apply_amp, build_runner, load_config)
+    apply_amp, build_runner, close_distributed, load_config)
 
 
 def parse_args():
@@ -66,6 +66,7 @@ def main():
         cfg.load_from = args.resume
     runner = build_runner(cfg)
     runner.train()
+    close_distributed()
 
 
 if __name__ == '__main__':

@@ -1,12 +1,14 @@
 """What tools/train.py and tools/test.py share: loading a config with
 checked ``--cfg-options`` and building MMEngine's runner."""
 import difflib
+import logging
 import os.path as osp
 from typing import Optional
 
 import torch
 import torch.distributed as dist
 from mmengine.config import Config
+from mmengine.logging import print_log
 from mmengine.model import MMDistributedDataParallel
 from mmengine.registry import MODEL_WRAPPERS, RUNNERS
 from mmengine.runner import Runner
@@ -65,6 +67,7 @@ def load_config(path: str, cfg_options: Optional[dict] = None,
     if cfg_options:
         check_cfg_options(cfg, cfg_options)
         cfg.merge_from_dict(cfg_options)
+        epochs_to_iters(cfg)
     cfg.launcher = launcher
     if launcher != 'none' and not torch.cuda.is_available():
         # NCCL needs GPUs; CPU processes talk over gloo, and DDP must not
@@ -85,6 +88,30 @@ def load_config(path: str, cfg_options: Optional[dict] = None,
         cfg.work_dir = osp.join('./work_dirs',
                                 osp.splitext(osp.basename(path))[0])
     return cfg
+
+
+def epochs_to_iters(cfg: Config) -> None:
+    """``--cfg-options train_cfg.max_iters=N`` on an epoch-based config (all
+    of MMDetection's and ours): run N iterations with an iteration-based
+    loop, validating and saving at the end, instead of failing on an
+    argument the epoch loop does not take.  Epoch-based parameter schedulers
+    then do not step (iteration-based warm-ups still do)."""
+    train_cfg = cfg.get('train_cfg') or {}
+    if train_cfg.get('type') != 'EpochBasedTrainLoop' or \
+            'max_iters' not in train_cfg:
+        return
+    max_iters = int(train_cfg['max_iters'])
+    cfg.train_cfg = dict(type='IterBasedTrainLoop', max_iters=max_iters,
+                         val_interval=max_iters)
+    hooks = cfg.get('default_hooks') or {}
+    if 'checkpoint' in hooks:
+        hooks.checkpoint.by_epoch = False
+        hooks.checkpoint.interval = max_iters
+    if 'log_processor' in cfg:
+        cfg.log_processor.by_epoch = False
+    print_log(f'train_cfg.max_iters={max_iters}: training with an '
+              'IterBasedTrainLoop instead of the epoch-based one',
+              'current', logging.WARNING)
 
 
 def apply_amp(cfg: Config) -> None:
@@ -110,3 +137,12 @@ def build_runner(cfg: Config) -> Runner:
     if 'runner_type' in cfg:
         return RUNNERS.build(cfg)
     return Runner.from_cfg(cfg)
+
+
+def close_distributed() -> None:
+    """Tear the process group down before the interpreter exits: gloo's
+    threads still alive at exit abort the process ('terminate called without
+    an active exception') after an otherwise good run."""
+    if dist.is_available() and dist.is_initialized():
+        dist.barrier()
+        dist.destroy_process_group()
