@@ -15,4 +15,4 @@ def test_demo_smoke(tmp_path):
     assert len(results) == 4
     assert all(0 <= v <= 100 for v in results.values())
     # the teacher the students learnt from is the one trained in step 1
-    assert (tmp_path / 'teacher_resnet20' / 'epoch_1.pth').is_file()
+    assert (tmp_path / 'teacher_resnet56' / 'epoch_1.pth').is_file()

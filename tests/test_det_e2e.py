@@ -145,6 +145,8 @@ def test_train_test_export_plain_mmdet(project, tmp_path):
                f'train_dataloader.dataset.data_root={project["data"]}/'])
     assert 'loss_bkl_aux' in out
     assert 'teacher_agree' in out
+    # DHKDHook names the negative-width box MMDetection silently skips
+    assert 'skipped by MMDetection' in out and '[x, y, width, height]' in out
     ckpt = osp.join(work, 'epoch_2.pth')
     assert osp.isfile(ckpt)
 

@@ -5,14 +5,15 @@ scikit-learn's handwritten digits (1,797 8x8 grey images, 10 classes) are
 upsampled to 32x32 RGB and written in CIFAR's on-disk layout; then, through
 the very configs and runner `tools/train.py` uses (shrunk only in classes,
 epochs and loader workers):
-  1. a resnet20 teacher trained with CE      (configs/teachers/cifar100_resnet56.py)
-  2. a resnet8 student with CE only          (the same teacher recipe)
-  3. a resnet8 student with KD               (configs/kd/cifar100_res32x4_res8x4.py)
-  4. a resnet8 student with DHKD             (configs/dhkd/cifar100_res56_res20.py:
+  1. a resnet56 teacher trained with CE      (configs/teachers/cifar100_resnet56.py)
+  2. a resnet20 student with CE only         (the same recipe, student network)
+  3. a resnet20 student with KD              (configs/kd/cifar100_res32x4_res8x4.py,
+                                              its pair set to resnet56 -> resnet20)
+  4. a resnet20 student with DHKD            (configs/dhkd/cifar100_res56_res20.py:
                                               BinaryKLNorm aux head + GA)
-and each is evaluated on the held-out digits.  The pair resnet20 -> resnet8
-(both of the CIFAR zoo, set through the configs' model types) replaces the
-recipes' larger pairs so that the run fits about 10 minutes on 2 cores.
+and each is evaluated on the held-out digits.  resnet56 -> resnet20, one of
+METHOD.md's CIFAR pairs, replaces the quick start's resnet32x4 -> resnet8x4
+so that the run fits about 10 minutes on 2 cores.
 
     python tools/demo.py                     # the default run, prints a table
     python tools/demo.py --epochs 1 --max-train 128   # a smoke run
@@ -35,7 +36,7 @@ import dhkd_det  # noqa: E402,F401
 from dhkd_det.datasets import write_cifar  # noqa: E402
 from dhkd_det.engine.runner_utils import build_runner, load_config  # noqa
 
-TEACHER, STUDENT = 'resnet20', 'resnet8'
+TEACHER, STUDENT = 'resnet56', 'resnet20'
 
 
 def digits_as_cifar(root: str, max_train: int = 0, seed: int = 0) -> dict:
@@ -101,7 +102,7 @@ def run(name: str, config: str, work_root: str, data_root: str, epochs: int,
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
     parser.add_argument('--work-dir', default='demo_runs')
-    parser.add_argument('--epochs', type=int, default=12)
+    parser.add_argument('--epochs', type=int, default=30)
     parser.add_argument('--max-train', type=int, default=0,
                         help='use only this many training images (smoke runs)')
     args = parser.parse_args()
@@ -114,8 +115,7 @@ def main():
     classes = {'model.student.network.num_classes': 10}
     teacher_top1, teacher_ckpt = run(
         'teacher_' + TEACHER, 'configs/teachers/cifar100_resnet56.py',
-        args.work_dir, data_root, args.epochs,
-        {**classes, 'model.student.network.type': TEACHER})
+        args.work_dir, data_root, args.epochs, classes)
     distill = {**classes, 'model.teacher.num_classes': 10,
                'model.teacher.type': TEACHER,
                'model.student.network.type': STUDENT,

@@ -1,17 +1,35 @@
 """DHKDHook: the training-time chores of a distillation run, for the
 classification and the detection distillers alike."""
+import logging
 import math
-from typing import Optional
+from typing import List, Optional
 
+from mmengine.dist import is_main_process
 from mmengine.hooks import Hook
+from mmengine.logging import print_log
 from mmengine.model import is_model_wrapper
 from mmengine.registry import HOOKS
+
+from ..datasets.coco_check import audit_coco_boxes, describe_skipped
+
+
+def _coco_ann_files(dataset) -> List[str]:
+    """The COCO JSON files behind a (possibly wrapped) training set."""
+    inner = getattr(dataset, 'datasets', None) or [
+        getattr(dataset, 'dataset', None)]
+    files = [f for d in inner if d is not None for f in _coco_ann_files(d)]
+    ann_file = getattr(dataset, 'ann_file', None)
+    if isinstance(ann_file, str) and ann_file.endswith('.json') and \
+            'coco' in type(dataset).__name__.lower():
+        files.append(ann_file)
+    return files
 
 
 @HOOKS.register_module()
 class DHKDHook(Hook):
-    """Checks the teacher before training, schedules the distillation weight,
-    turns on agreement logging and stops on a non-finite loss.
+    """Checks the teacher (and a COCO training set's boxes) before training,
+    schedules the distillation weight, turns on agreement logging and stops
+    on a non-finite loss.
 
     The scale multiplying every distillation loss at epoch ``e`` / iteration
     ``i`` (both 0-based, as ``runner.epoch`` / ``runner.iter``) is
@@ -32,13 +50,15 @@ class DHKDHook(Hook):
                  stop_epoch: Optional[int] = None,
                  stop_iter: Optional[int] = None,
                  log_agreement: bool = True,
-                 check_finite: bool = True):
+                 check_finite: bool = True,
+                 check_annotations: bool = True):
         self.warmup_epochs = warmup_epochs
         self.warmup_iters = warmup_iters
         self.stop_epoch = stop_epoch
         self.stop_iter = stop_iter
         self.log_agreement = log_agreement
         self.check_finite = check_finite
+        self.check_annotations = check_annotations
 
     @staticmethod
     def _distiller(runner):
@@ -55,6 +75,12 @@ class DHKDHook(Hook):
         model = self._distiller(runner)
         model.load_teacher()
         model.log_agreement = self.log_agreement
+        if self.check_annotations and is_main_process():
+            for ann_file in _coco_ann_files(runner.train_dataloader.dataset):
+                skipped = audit_coco_boxes(ann_file)
+                if skipped:
+                    print_log(describe_skipped(ann_file, skipped), 'current',
+                              logging.WARNING)
 
     def scale(self, epoch: int, it: int) -> float:
         if self.stop_epoch is not None and epoch >= self.stop_epoch:
