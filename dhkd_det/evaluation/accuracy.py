@@ -22,6 +22,8 @@ class ClsAccuracy(BaseMetric):
         topk (int or Sequence[int]): the k values to report.
         collect_device, prefix: see ``BaseMetric``.
     """
+    # no prefix by default: the keys are `top1`, `aux/top1` (save_best='top1')
+    default_prefix = ''
 
     def __init__(self,
                  topk: Union[int, Sequence[int]] = (1, 5),

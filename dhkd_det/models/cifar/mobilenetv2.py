@@ -4,14 +4,13 @@
 Parameter and buffer names match ``mdistiller/models/cifar/mobilenetv2.py``
 (``conv1``, ``blocks.i.j.conv.k``, ``conv2``, ``classifier.0``).
 """
-import math
 
 import torch.nn as nn
 import torch.nn.functional as F
 from mmengine.registry import MODELS
 from torch import Tensor
 
-from .base import ZooNet, classifier_alias
+from .base import ZooNet, classifier_alias, reference_init
 
 
 def conv_bn_relu(inp: int, oup: int, kernel_size: int,
@@ -78,16 +77,7 @@ class MobileNetV2(ZooNet):
         self.conv2 = conv_bn_relu(input_channel, last_channel, 1)
         self.classifier = nn.Sequential(nn.Linear(last_channel, num_classes))
 
-        for m in self.modules():
-            if isinstance(m, nn.Conv2d):
-                fan_out = m.kernel_size[0] * m.kernel_size[1] * m.out_channels
-                m.weight.data.normal_(0, math.sqrt(2.0 / fan_out))
-            elif isinstance(m, nn.BatchNorm2d):
-                m.weight.data.fill_(1)
-                m.bias.data.zero_()
-            elif isinstance(m, nn.Linear):
-                m.weight.data.normal_(0, 0.01)
-                m.bias.data.zero_()
+        reference_init(self, linear_std=0.01)
 
     def forward_features(self, x: Tensor) -> Tensor:
         out = self.conv1(x)

@@ -13,7 +13,7 @@ import torch.nn.functional as F
 from mmengine.registry import MODELS
 from torch import Tensor
 
-from .base import ZooNet, classifier_alias
+from .base import ZooNet, classifier_alias, reference_init
 
 
 class Bottleneck(nn.Module):
@@ -66,13 +66,7 @@ class ResNetV2(ZooNet):
         self.avgpool = nn.AdaptiveAvgPool2d((1, 1))
         self.linear = nn.Linear(512 * Bottleneck.expansion, num_classes)
 
-        for m in self.modules():
-            if isinstance(m, nn.Conv2d):
-                nn.init.kaiming_normal_(m.weight, mode='fan_out',
-                                        nonlinearity='relu')
-            elif isinstance(m, nn.BatchNorm2d):
-                nn.init.constant_(m.weight, 1)
-                nn.init.constant_(m.bias, 0)
+        reference_init(self)
 
     def _make_layer(self, planes: int, num_blocks: int,
                     stride: int) -> nn.Sequential:

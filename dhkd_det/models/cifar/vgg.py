@@ -5,7 +5,6 @@ Parameter and buffer names match ``mdistiller/models/cifar/vgg.py``
 (``block0.0.weight`` ... ``classifier.weight``) so the published
 ``cifar_teachers/vgg13_vanilla`` checkpoint loads strictly.
 """
-import math
 from typing import List
 
 import torch.nn as nn
@@ -13,7 +12,7 @@ import torch.nn.functional as F
 from mmengine.registry import MODELS
 from torch import Tensor
 
-from .base import ZooNet, classifier_alias
+from .base import ZooNet, classifier_alias, reference_init
 
 # Conv widths of the five blocks; a 2x2 max-pool separates blocks.
 CONFIGS = {
@@ -58,17 +57,7 @@ class VGG(ZooNet):
         self.pool4 = nn.AdaptiveAvgPool2d((1, 1))
         self.classifier = nn.Linear(cfg[4][-1], num_classes)
 
-        for m in self.modules():
-            if isinstance(m, nn.Conv2d):
-                fan_out = m.kernel_size[0] * m.kernel_size[1] * m.out_channels
-                m.weight.data.normal_(0, math.sqrt(2.0 / fan_out))
-                m.bias.data.zero_()
-            elif isinstance(m, nn.BatchNorm2d):
-                m.weight.data.fill_(1)
-                m.bias.data.zero_()
-            elif isinstance(m, nn.Linear):
-                m.weight.data.normal_(0, 0.01)
-                m.bias.data.zero_()
+        reference_init(self, linear_std=0.01)
 
     def forward_features(self, x: Tensor) -> Tensor:
         # The reference pools after block3 only for 64x64 inputs

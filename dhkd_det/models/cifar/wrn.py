@@ -4,14 +4,13 @@ Parameter and buffer names match ``mdistiller/models/cifar/wrn.py``
 (``block1.layer.0.bn1``, ``convShortcut``, ...) so the published
 ``cifar_teachers/wrn_40_2_vanilla`` checkpoint loads strictly.
 """
-import math
 
 import torch.nn as nn
 import torch.nn.functional as F
 from mmengine.registry import MODELS
 from torch import Tensor
 
-from .base import ZooNet
+from .base import ZooNet, reference_init
 
 
 class BasicBlock(nn.Module):
@@ -84,15 +83,7 @@ class WideResNet(ZooNet):
         self.relu = nn.ReLU(inplace=True)
         self.fc = nn.Linear(widths[3], num_classes)
 
-        for m in self.modules():
-            if isinstance(m, nn.Conv2d):
-                fan_out = m.kernel_size[0] * m.kernel_size[1] * m.out_channels
-                m.weight.data.normal_(0, math.sqrt(2.0 / fan_out))
-            elif isinstance(m, nn.BatchNorm2d):
-                m.weight.data.fill_(1)
-                m.bias.data.zero_()
-            elif isinstance(m, nn.Linear):
-                m.bias.data.zero_()
+        reference_init(self, linear_zero_bias=True)
 
     def forward_features(self, x: Tensor) -> Tensor:
         out = self.block3(self.block2(self.block1(self.conv1(x))))
