@@ -4,7 +4,8 @@ with scikit-learn, in about 10 minutes on 2 CPU cores.
 scikit-learn's handwritten digits (1,797 8x8 grey images, 10 classes) are
 upsampled to 32x32 RGB and written in CIFAR's on-disk layout; then, through
 the very configs and runner `tools/train.py` uses (shrunk only in classes,
-epochs and loader workers):
+epochs and loader workers; horizontal flips off, as a mirrored digit is not a
+digit):
   1. a resnet56 teacher trained with CE      (configs/teachers/cifar100_resnet56.py)
   2. a resnet20 student with CE only         (the same recipe, student network)
   3. a resnet20 student with KD              (configs/kd/cifar100_res32x4_res8x4.py,
@@ -85,6 +86,8 @@ def run(name: str, config: str, work_root: str, data_root: str, epochs: int,
         'default_hooks.checkpoint.interval': epochs,
         'default_hooks.logger.interval': 10,
         'randomness.seed': 0,
+        # a mirrored digit is not a digit: the recipe's flip stays off here
+        'model.data_preprocessor.flip': False,
         'log_level': 'WARNING',
         **overrides,
     }

@@ -9,9 +9,10 @@ from typing import Dict, Sequence, Tuple
 import numpy as np
 import torch
 from mmengine.registry import DATASETS
-from torch.utils.data import Dataset
 from torchvision.datasets import CIFAR100 as _TorchvisionCIFAR100
 from torchvision.datasets.utils import download_and_extract_archive
+
+from .labelled import LabelledDataset
 
 FOLDER = _TorchvisionCIFAR100.base_folder
 META_FILE = _TorchvisionCIFAR100.meta['filename']
@@ -30,7 +31,7 @@ LAYOUT_FIX = ('set train_dataloader.dataset.data_root (and the val/test '
 
 
 @DATASETS.register_module()
-class CIFAR100(Dataset):
+class CIFAR100(LabelledDataset):
     """CIFAR-100 (or any data set written in its layout, e.g. by
     :func:`write_cifar`).
 
@@ -79,17 +80,6 @@ class CIFAR100(Dataset):
         self._classes = _read_class_names(meta_file)
         self._images, self._labels = _read_split(split_file,
                                                  len(self._classes))
-
-    @property
-    def metainfo(self) -> dict:
-        return dict(classes=self._classes)
-
-    @property
-    def num_classes(self) -> int:
-        return len(self._classes)
-
-    def __len__(self) -> int:
-        return len(self._labels)
 
     def __getitem__(self, index: int) -> dict:
         return dict(

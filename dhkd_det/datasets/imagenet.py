@@ -5,10 +5,11 @@ import os.path as osp
 
 import numpy as np
 from mmengine.registry import DATASETS
-from torch.utils.data import Dataset
 from torchvision.datasets import ImageFolder
 from torchvision.io import ImageReadMode, decode_image
 from torchvision.transforms import v2
+
+from .labelled import LabelledDataset
 
 SPLITS = ('train', 'val')
 LAYOUT = ('expected layout: <data_root>/{train,val}/<wnid>/*.JPEG, one '
@@ -18,7 +19,7 @@ LAYOUT = ('expected layout: <data_root>/{train,val}/<wnid>/*.JPEG, one '
 
 
 @DATASETS.register_module()
-class ImageNet(Dataset):
+class ImageNet(LabelledDataset):
     """Class-folder image data set, indexed by torchvision's ImageFolder.
 
     A sample is ``dict(inputs=uint8 tensor (3, crop_size, crop_size),
@@ -74,17 +75,6 @@ class ImageNet(Dataset):
                 v2.Resize(round(256 * crop_size / 224), antialias=True),
                 v2.CenterCrop(crop_size)
             ])
-
-    @property
-    def metainfo(self) -> dict:
-        return dict(classes=self._classes)
-
-    @property
-    def num_classes(self) -> int:
-        return len(self._classes)
-
-    def __len__(self) -> int:
-        return len(self._labels)
 
     def __getitem__(self, index: int) -> dict:
         path = osp.join(self.root, os.fsdecode(self._paths[index]))
