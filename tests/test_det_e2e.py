@@ -81,7 +81,7 @@ def test_config_overrides_and_example_project():
     cfg = Config.fromfile(DHKD_CFG)
     assert cfg.model.type == 'DetDistiller'
     assert cfg.model.student.roi_head.type == 'DualStandardRoIHead'
-    assert cfg.model.teacher_ckpt.startswith('https://download.openmmlab')
+    assert 'download.openmmlab.com/mmdetection' in cfg.model.teacher_ckpt
     assert 'student' not in cfg  # the helper variable is deleted
     assert cfg.custom_imports.imports == ['dhkd_det']
     cfg.merge_from_dict({'model.teacher_ckpt': '/x.pth',
