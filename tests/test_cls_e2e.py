@@ -137,3 +137,22 @@ def test_max_iters_through_cfg_options(setup):
     assert 'IterBasedTrainLoop' in out
     assert (wd / 'iter_3.pth').is_file()
     assert not (wd / 'iter_4.pth').exists()
+
+
+def test_two_process_test_matches_single_process(setup, tmp_path):
+    root, cfg = setup
+    wd = root / 'wd'
+    if not (wd / 'epoch_2.pth').is_file():
+        pytest.skip('needs test_train_test_resume')
+    single = tmp_path / 'single.json'
+    check(run_tool(python_tool('test.py', cfg, str(wd / 'epoch_2.pth'),
+                               '--work-dir', str(tmp_path / 's'), '--out',
+                               str(single)), cwd=str(tmp_path)))
+    double = tmp_path / 'double.json'
+    check(run_tool(['bash', osp.join(REPO, 'tools', 'dist_test.sh'), cfg,
+                    str(wd / 'epoch_2.pth'), '2', '--work-dir',
+                    str(tmp_path / 'd'), '--out', str(double)],
+                   cwd=str(tmp_path),
+                   env_extra={'PORT': str(30500 + os.getpid() % 1000)}))
+    import json
+    assert json.load(open(single)) == json.load(open(double))

@@ -4,6 +4,7 @@
         [--cfg-options ...] [--launcher pytorch]
 """
 import argparse
+import json
 import os
 import os.path as osp
 import sys
@@ -11,6 +12,7 @@ import sys
 sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
 
 from mmengine.config import DictAction  # noqa: E402
+from mmengine.dist import get_rank  # noqa: E402
 
 import dhkd_det  # noqa: E402,F401
 from dhkd_det.engine.runner_utils import (  # noqa: E402
@@ -44,13 +46,15 @@ def main():
     cfg.load_from = args.checkpoint
     runner = build_runner(cfg)
     metrics = runner.test()
+    if get_rank() == 0:
+        if args.out:
+            with open(args.out, 'w') as f:
+                json.dump({k: float(v) for k, v in metrics.items()}, f,
+                          indent=2)
+        print('metrics: ' + ', '.join(f'{k}={float(v):.4f}'
+                                      for k, v in metrics.items()),
+              flush=True)
     close_distributed()
-    if args.out:
-        import json
-        with open(args.out, 'w') as f:
-            json.dump({k: float(v) for k, v in metrics.items()}, f, indent=2)
-    print('metrics: ' + ', '.join(f'{k}={float(v):.4f}'
-                                  for k, v in metrics.items()), flush=True)
 
 
 if __name__ == '__main__':
