@@ -11,7 +11,8 @@ from mmengine.registry import DATASETS, MODELS
 from PIL import Image
 
 from conftest import make_cifar
-from dhkd_det.datasets import CIFAR100, ClsDataPreprocessor, ImageNet
+from dhkd_det.datasets import (CIFAR100, ClsDataPreprocessor, ImageNet,
+                               pass_through_collate)
 
 MEAN = torch.tensor((0.5071, 0.4867, 0.4408)).view(1, 3, 1, 1)
 STD = torch.tensor((0.2675, 0.2565, 0.2761)).view(1, 3, 1, 1)
@@ -165,6 +166,59 @@ def test_cifar_corrupt_meta_file(cifar_root):
 def test_cifar_rejects_unknown_split(cifar_root):
     with pytest.raises(ValueError, match="'val'"):
         CIFAR100(cifar_root, 'val', check_md5=False)
+
+
+# --- CIFAR100(device=...): the batch fetched whole -------------------------
+
+
+def _loader(dataset, collate_fn, order, batch_size=8, num_workers=0):
+    return torch.utils.data.DataLoader(
+        dataset, batch_size=batch_size, sampler=order, num_workers=num_workers,
+        collate_fn=collate_fn)
+
+
+def test_cifar_on_device_batches_equal_the_per_sample_path(cifar_root):
+    per_sample = CIFAR100(cifar_root, 'train', check_md5=False)
+    on_device = CIFAR100(cifar_root, 'train', check_md5=False, device='cpu')
+    order = torch.randperm(len(per_sample),
+                           generator=torch.Generator().manual_seed(0)).tolist()
+    batches = list(zip(_loader(per_sample, default_collate, order),
+                       _loader(on_device, pass_through_collate, order)))
+    assert len(batches) == len(per_sample) // 8
+    for expected, got in batches:
+        assert set(got) == {'inputs', 'data_samples'}
+        assert got['inputs'].dtype == torch.uint8
+        assert got['data_samples'].dtype == torch.long
+        assert torch.equal(got['inputs'], expected['inputs'])
+        assert torch.equal(got['data_samples'], expected['data_samples'])
+    # the preprocessor takes the batch as it is
+    out = ClsDataPreprocessor()(batches[0][1], training=True)
+    assert out['inputs'].shape == (8, 3, 32, 32)
+
+
+def test_cifar_on_device_keeps_per_sample_access(cifar_root):
+    per_sample = CIFAR100(cifar_root, 'test', check_md5=False)
+    on_device = CIFAR100(cifar_root, 'test', check_md5=False, device='cpu')
+    assert len(on_device) == len(per_sample)
+    assert on_device.metainfo == per_sample.metainfo
+    a, b = per_sample[3], on_device[3]
+    assert torch.equal(a['inputs'], b['inputs'])
+    assert a['data_samples'] == b['data_samples']
+
+
+def test_cifar_on_device_refuses_worker_processes(cifar_root):
+    on_device = CIFAR100(cifar_root, 'train', check_md5=False, device='cpu')
+    loader = _loader(on_device, pass_through_collate, list(range(16)),
+                     num_workers=1)
+    with pytest.raises(RuntimeError, match='num_workers=0'):
+        next(iter(loader))
+
+
+def test_pass_through_collate_needs_a_ready_batch(cifar_root):
+    per_sample = CIFAR100(cifar_root, 'train', check_md5=False)
+    loader = _loader(per_sample, pass_through_collate, list(range(8)))
+    with pytest.raises(TypeError, match='default_collate'):
+        next(iter(loader))
 
 
 # --- ClsDataPreprocessor ----------------------------------------------------

@@ -4,11 +4,12 @@ import hashlib
 import os
 import os.path as osp
 import pickle
-from typing import Dict, Sequence, Tuple
+from typing import Dict, List, Optional, Sequence, Tuple
 
 import numpy as np
 import torch
 from mmengine.registry import DATASETS
+from torch.utils.data import get_worker_info
 from torchvision.datasets import CIFAR100 as _TorchvisionCIFAR100
 from torchvision.datasets.utils import download_and_extract_archive
 
@@ -40,6 +41,14 @@ class CIFAR100(LabelledDataset):
     ``data_samples`` LongTensor (B,). Augmentation and normalisation are left
     to :class:`ClsDataPreprocessor`, which does them batched on the device.
 
+    With ``device`` set the whole split lives on that device (CIFAR-100's
+    training set is 150 MB as uint8) and the DataLoader fetches each batch
+    with one gather there (``__getitems__``): no worker processes, no
+    per-sample Python, no host-to-device copy. Such a loader needs
+    ``num_workers=0`` (the tensors belong to the main process),
+    ``persistent_workers=False`` and ``collate_fn=dict(type=
+    'pass_through_collate')`` (the batch is ready).
+
     The files are pickles, so only load data you trust.
 
     Args:
@@ -49,13 +58,18 @@ class CIFAR100(LabelledDataset):
             ``data_root`` if the split file is missing.
         check_md5 (bool): require the split file to be the official release;
             set False for data of your own in the same layout.
+        device (str, optional): keep images and labels on this device
+            ('cuda' is the current CUDA device; 'cpu' runs the same batched
+            path on the host) and fetch whole batches; None (default): per
+            sample, for DataLoader workers and ``default_collate``.
     """
 
     def __init__(self,
                  data_root: str,
                  split: str = 'train',
                  download: bool = False,
-                 check_md5: bool = True):
+                 check_md5: bool = True,
+                 device: Optional[str] = None):
         if split not in SPLITS:
             raise ValueError(f'CIFAR100 split must be one of {SPLITS}, '
                              f'got {split!r}')
@@ -80,11 +94,36 @@ class CIFAR100(LabelledDataset):
         self._classes = _read_class_names(meta_file)
         self._images, self._labels = _read_split(split_file,
                                                  len(self._classes))
+        self.device = None if device is None else torch.device(device)
+        if self.device is not None:
+            self._images = self._images.to(self.device)
+            self._labels = torch.from_numpy(self._labels).to(self.device)
 
     def __getitem__(self, index: int) -> dict:
         return dict(
             inputs=self._images[index],
             data_samples=int(self._labels[index]))
+
+    def __getitems__(self, indices: List[int]):
+        """What torch's DataLoader fetches for one batch: the list of samples
+        (per-sample mode), or with ``device`` the collated batch
+        ``dict(inputs=uint8 (B, 3, 32, 32), data_samples=LongTensor (B,))``
+        on the device, equal to ``default_collate`` of the samples."""
+        if self.device is None:
+            return [self[i] for i in indices]
+        if get_worker_info() is not None:
+            raise RuntimeError(
+                f'CIFAR100(device={str(self.device)!r}) keeps the data on the '
+                'device and must be read in the main process: set '
+                'num_workers=0 and persistent_workers=False in its dataloader '
+                '(or drop dataset.device for worker processes)')
+        index = torch.as_tensor(indices, dtype=torch.long)
+        if self.device.type == 'cuda':
+            # a pageable host-to-device copy would wait for the GPU to drain
+            # its queue; a pinned, non-blocking one is queued like a kernel
+            index = index.pin_memory().to(self.device, non_blocking=True)
+        return dict(inputs=self._images.index_select(0, index),
+                    data_samples=self._labels.index_select(0, index))
 
 
 def _check_md5(path: str, expected: str) -> None:
