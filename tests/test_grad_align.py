@@ -1,10 +1,14 @@
 """Gradient alignment: the projected gradient equals METHOD.md's formula,
 only when the task and distillation gradients conflict."""
+import pytest
 import torch
 import torch.nn as nn
+from mmengine.config import Config
 from mmengine.optim import OptimWrapper
 
-from dhkd_det.engine import GradAlignOptimWrapper
+from dhkd_det.engine import (BF16OptimWrapper, GradAlignOptimWrapper,
+                             project_conflicting)
+from dhkd_det.engine.runner_utils import apply_amp
 
 
 class Toy(nn.Module):
@@ -107,3 +111,72 @@ def test_equals_plain_wrapper_when_gradients_agree():
         cls(torch.optim.SGD(model.parameters(), lr=0.1)).update_params(total)
     for p1, p2 in zip(m1.parameters(), m2.parameters()):
         assert torch.allclose(p1, p2, atol=1e-6)
+
+
+def test_projection_leaves_agreeing_gradients_bit_for_bit():
+    g_task = torch.randn(1000, generator=torch.Generator().manual_seed(0))
+    g_distill = g_task.abs() * g_task.sign() * 0.3 + 1e-3
+    assert torch.dot(g_distill, g_task) > 0
+    assert torch.equal(project_conflicting(g_task, g_distill), g_distill)
+    projected = project_conflicting(g_task, -g_distill)
+    assert abs(torch.dot(projected, g_task)) < 1e-4 * g_task.dot(g_task)
+
+
+class Net(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.shared = nn.Linear(3, 8)
+        self.main = nn.Linear(8, 2)
+        self.aux = nn.Linear(8, 2)
+
+
+def bf16_step(wrapper_cls, **kwargs):
+    """One update of ``Net`` from a forward inside the wrapper's
+    ``optim_context``; returns the parameter change and the dtype of the
+    forward's activations."""
+    torch.manual_seed(0)
+    model = Net()
+    before = [p.detach().clone() for p in model.parameters()]
+    x = torch.randn(16, 3)
+    wrapper = wrapper_cls(torch.optim.SGD(model.parameters(), lr=0.1),
+                          **kwargs)
+    with wrapper.optim_context(model):
+        h = model.shared(x)
+        task = model.main(h).float().pow(2).mean()
+        distill = model.aux(h).float().sin().mean()
+    total = task + distill
+    total.grad_align_parts = (task, distill)
+    wrapper.update_params(total)
+    for p in model.parameters():
+        assert p.dtype == torch.float32
+    return [b - p.detach() for b, p in zip(before, model.parameters())], h.dtype
+
+
+@pytest.mark.parametrize('wrapper_cls, kwargs, float32_cls', [
+    (GradAlignOptimWrapper, dict(dtype='bfloat16'), GradAlignOptimWrapper),
+    (BF16OptimWrapper, {}, OptimWrapper),
+])
+def test_bf16_autocast_keeps_float32_weights(wrapper_cls, kwargs,
+                                             float32_cls):
+    update, dtype = bf16_step(wrapper_cls, **kwargs)
+    assert dtype == torch.bfloat16
+    reference, ref_dtype = bf16_step(float32_cls)
+    assert ref_dtype == torch.float32
+    for u, r in zip(update, reference):
+        assert torch.allclose(u, r, rtol=0.05, atol=1e-3)
+
+
+def test_grad_align_refuses_float16():
+    with pytest.raises(ValueError, match='bfloat16'):
+        GradAlignOptimWrapper(torch.optim.SGD(Net().parameters(), lr=0.1),
+                              dtype='float16')
+
+
+def test_amp_flag_gives_bf16_with_grad_align_and_fp16_without():
+    cfg = Config(dict(optim_wrapper=dict(type='GradAlignOptimWrapper')))
+    apply_amp(cfg)
+    assert cfg.optim_wrapper == dict(type='GradAlignOptimWrapper',
+                                     dtype='bfloat16')
+    cfg = Config(dict(optim_wrapper=dict(type='OptimWrapper')))
+    apply_amp(cfg)
+    assert cfg.optim_wrapper.type == 'AmpOptimWrapper'

@@ -25,7 +25,12 @@ class ClsDataPreprocessor(BaseDataPreprocessor):
         pad_crop (int, optional): zero padding of the random crop; 0 or None
             disables the crop.
         flip (bool): random horizontal flip.
-        non_blocking (bool): see ``BaseDataPreprocessor``.
+        non_blocking (bool): copy a host batch to the GPU without waiting
+            for the GPU to finish the work queued before it (default True:
+            a blocking copy synchronises the host with the GPU every step).
+            The batch stays safe either way: from pageable memory CUDA stages
+            the data before the call returns, from pinned memory torch holds
+            the buffer until the copy is done.
 
     Input ``data``: ``dict(inputs=(B, 3, H, W) tensor or list of (3, H, W),
     data_samples=LongTensor (B,) or list of int)``. uint8 inputs are 0-255
@@ -39,7 +44,7 @@ class ClsDataPreprocessor(BaseDataPreprocessor):
                  std: Sequence[float] = (0.2675, 0.2565, 0.2761),
                  pad_crop: Optional[int] = 4,
                  flip: bool = True,
-                 non_blocking: bool = False):
+                 non_blocking: bool = True):
         super().__init__(non_blocking=non_blocking)
         if len(mean) != len(std):
             raise ValueError(f'mean {tuple(mean)} and std {tuple(std)} need '

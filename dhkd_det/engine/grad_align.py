@@ -7,7 +7,7 @@ distillation gradient is projected, g_kd <- g_kd - (g_kd.g_ce/|g_ce|^2) g_ce;
 the update uses g_ce + g_kd.
 """
 from contextlib import contextmanager, nullcontext
-from typing import List, Optional, Tuple
+from typing import List, Optional, Tuple, Union
 
 import torch
 import torch.distributed as dist
@@ -15,16 +15,21 @@ import torch.nn as nn
 from mmengine.optim import OptimWrapper
 from mmengine.registry import OPTIM_WRAPPERS
 
+from .bf16 import bf16_autocast
+
 
 def project_conflicting(g_task: torch.Tensor,
                         g_distill: torch.Tensor) -> torch.Tensor:
     """The distillation gradient with its component against ``g_task``
-    removed when the two conflict (negative dot product)."""
+    removed when the two conflict (negative dot product).
+
+    Branch-free, so the step never waits for the GPU to report the sign:
+    the coefficient is min(dot, 0) / |g_task|^2, exactly 0 when the
+    gradients agree, which leaves ``g_distill`` bit for bit unchanged.
+    """
     dot = torch.dot(g_distill, g_task)
-    if dot < 0:
-        g_distill = g_distill - dot / torch.dot(g_task, g_task).clamp_min(
-            1e-20) * g_task
-    return g_distill
+    coef = dot.clamp_max(0) / torch.dot(g_task, g_task).clamp_min(1e-20)
+    return g_distill - coef * g_task
 
 
 @OPTIM_WRAPPERS.register_module()
@@ -36,12 +41,29 @@ class GradAlignOptimWrapper(OptimWrapper):
     (task, distillation) split to the total loss.  Under DDP the two
     gradients are averaged across processes before the projection, which is
     what a single process with the whole batch would compute.
+
+    Args:
+        dtype: None (float32) or 'bfloat16': the forward under bfloat16
+            autocast, gradients and projection in float32 (see
+            ``BF16OptimWrapper``).  float16 is not offered: it needs loss
+            scaling, which would have to treat both losses alike.
+        Other args: as ``OptimWrapper``.
     """
+
+    def __init__(self, *args, dtype: Union[str, torch.dtype, None] = None,
+                 **kwargs):
+        super().__init__(*args, **kwargs)
+        if dtype not in (None, 'bfloat16', torch.bfloat16):
+            raise ValueError(
+                f'GradAlignOptimWrapper dtype must be None or bfloat16, got '
+                f'{dtype!r} (float16 needs loss scaling; use bfloat16)')
+        self.bf16 = dtype is not None
 
     @contextmanager
     def optim_context(self, model: nn.Module):
         # Gradients are reduced here, not by DDP's backward hooks.
-        with model.no_sync() if hasattr(model, 'no_sync') else nullcontext():
+        with model.no_sync() if hasattr(model, 'no_sync') else nullcontext(), \
+                bf16_autocast(model) if self.bf16 else nullcontext():
             yield
 
     def scale_loss(self, loss: torch.Tensor) -> torch.Tensor:

@@ -115,15 +115,23 @@ def epochs_to_iters(cfg: Config) -> None:
 
 
 def apply_amp(cfg: Config) -> None:
-    """``--amp``: switch the optimizer wrapper to mixed precision."""
+    """``--amp``: switch the optimizer wrapper to mixed precision: float16
+    with dynamic loss scaling (MMEngine's ``AmpOptimWrapper``), or bfloat16
+    autocast for gradient alignment, whose two gradients a loss scaler would
+    have to treat alike (bfloat16 needs no scaling)."""
     wrapper = cfg.optim_wrapper.get('type', 'OptimWrapper')
-    if wrapper == 'AmpOptimWrapper':
+    if wrapper in ('AmpOptimWrapper', 'BF16OptimWrapper'):
+        return
+    if wrapper == 'GradAlignOptimWrapper':
+        cfg.optim_wrapper.dtype = 'bfloat16'
+        print_log('--amp with gradient alignment: bfloat16 autocast, float32 '
+                  'weights and gradients', 'current')
         return
     if wrapper != 'OptimWrapper':
         raise ValueError(
-            f'--amp works with optim_wrapper.type=OptimWrapper, the config '
-            f'has {wrapper!r} (gradient alignment runs in float32; drop '
-            '--amp or use the OptimWrapper)')
+            f'--amp works with optim_wrapper.type OptimWrapper or '
+            f'GradAlignOptimWrapper, the config has {wrapper!r}: drop --amp '
+            'or set the mixed-precision wrapper in the config')
     cfg.optim_wrapper.type = 'AmpOptimWrapper'
     cfg.optim_wrapper.setdefault('loss_scale', 'dynamic')
 
