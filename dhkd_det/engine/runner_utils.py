@@ -104,7 +104,7 @@ def epochs_to_iters(cfg: Config) -> None:
     cfg.train_cfg = dict(type='IterBasedTrainLoop', max_iters=max_iters,
                          val_interval=max_iters)
     hooks = cfg.get('default_hooks') or {}
-    if 'checkpoint' in hooks:
+    if hooks.get('checkpoint'):  # None: checkpointing switched off
         hooks.checkpoint.by_epoch = False
         hooks.checkpoint.interval = max_iters
     if 'log_processor' in cfg:
