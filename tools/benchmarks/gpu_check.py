@@ -63,6 +63,9 @@ from mmengine.config import Config  # noqa: E402
 from mmengine.hooks import Hook  # noqa: E402
 from torch.overrides import TorchFunctionMode  # noqa: E402
 
+# registers our modules and, where mmcv has no compiled ops, serves them
+import dhkd_det  # noqa: E402,F401
+
 CLS_CONFIG = osp.join(REPO, 'configs/dhkd/cifar100_res32x4_res8x4.py')
 DET_CONFIGS = dict(
     faster_rcnn=osp.join(REPO, 'configs/dhkd/coco_faster_rcnn_r101_r50.py'),
@@ -490,8 +493,6 @@ class ClsCheck:
         self.data_root = write_cifar_data(osp.join(work, 'cifar'),
                                           sizes.cls_images)
         from mmengine.registry import MODELS
-
-        import dhkd_det  # noqa: F401  (registers the zoo)
         self.student, self.teacher = (('resnet8', 'resnet8') if smoke else
                                       ('resnet8x4', 'resnet32x4'))
         torch.manual_seed(0)

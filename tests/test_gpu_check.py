@@ -1,0 +1,82 @@
+"""tools/benchmarks/gpu_check.py --smoke: every part of the GPU check runs
+on the CPU and reports numbers, so the script is known to work before the
+one run it gets on a GPU."""
+import json
+import numbers
+import subprocess
+import sys
+
+import pytest
+import torch
+
+from cls_utils import REPO, run_tool
+
+SCRIPT = 'tools/benchmarks/gpu_check.py'
+PARTS = ('env', 'ops', 'cls_setup', 'cls', 'cls_host_syncs', 'cls_ceiling',
+         'det_setup', 'det_faster_rcnn', 'det_retinanet', 'det_test',
+         'summary')
+
+
+def numbers_in(entry: dict, keys) -> None:
+    for key in keys:
+        assert isinstance(entry[key], numbers.Number), (key, entry)
+
+
+@pytest.fixture(scope='module')
+def smoke(tmp_path_factory):
+    out = tmp_path_factory.mktemp('gpu_check') / 'check.json'
+    proc = run_tool([sys.executable, SCRIPT, '--smoke', '--out', str(out)],
+                    cwd=REPO, timeout=900)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    return json.loads(proc.stdout), json.loads(out.read_text())
+
+
+def test_smoke_prints_the_json_it_writes(smoke):
+    printed, written = smoke
+    assert printed == written
+    assert set(PARTS) <= set(printed)
+
+
+def test_smoke_every_part_has_numbers(smoke):
+    report = smoke[0]
+    for part in PARTS:
+        assert 'error' not in report[part], (part, report[part])
+        assert 'skipped' not in report[part], (part, report[part])
+    assert report['summary']['failed'] == []
+    assert report['summary']['skipped'] == []
+    assert report['env']['torch'] == torch.__version__
+    for device_results in report['ops']['results'].values():
+        assert set(device_results) == {
+            'nms', 'batched_nms', 'roi_align', 'roi_align_grad',
+            'sigmoid_focal_loss', 'sigmoid_focal_loss_grad'}
+        for result in device_results.values():
+            assert result['max_abs_diff_vs_cpu'] == 0
+            assert result['max_abs_diff_vs_torchvision'] < 1e-4
+    variants = report['cls']['variants']
+    # every loader, precision, memory format and wrapper at least once
+    for key in ('loader', 'precision', 'channels_last', 'ga'):
+        assert len({v[key] for v in variants}) == 2, key
+    for v in variants:
+        numbers_in(v, ('it_per_s', 'ms_per_iter', 'projected_240e_min'))
+    syncs = report['cls_host_syncs']
+    for name in ('gpu_resident-fp32-nchw-ga', 'cpu_workers-fp32-nchw-ga'):
+        # MMEngine reads each logged output back every iteration
+        assert syncs[name]['per_iter_by_package']['mmengine'] >= 1
+    for precision in ('fp32', 'bf16'):
+        numbers_in(report['cls_ceiling'][precision],
+                   ('it_per_s', 'projected_240e_min'))
+    for kind in ('det_faster_rcnn', 'det_retinanet'):
+        numbers_in(report[kind], ('s_per_iter', 'teacher_s_per_iter',
+                                  'teacher_share'))
+        assert 0 < report[kind]['teacher_share'] < 1
+    assert report['det_test']['metrics']['coco/bbox_mAP'] >= 0
+    numbers_in(report['summary'], ('cls_best_projected_240e_min', ))
+
+
+@pytest.mark.skipif(torch.cuda.is_available(), reason='needs a CPU-only '
+                    'machine')
+def test_without_cuda_it_says_so():
+    proc = subprocess.run([sys.executable, SCRIPT], cwd=REPO,
+                          capture_output=True, text=True, timeout=300)
+    assert proc.returncode != 0
+    assert 'no CUDA device' in proc.stderr and '--smoke' in proc.stderr
