@@ -1,4 +1,4 @@
-"""Gradient alignment: the projected gradient equals METHOD.md's formula,
+"""Gradient alignment: the projected gradient equals the formula of docs/method.md,
 only when the task and distillation gradients conflict."""
 import torch
 import torch.nn as nn
