@@ -1,12 +1,19 @@
 """Dual-Head Knowledge Distillation (DHKD) as MMEngine / MMDetection plugins.
 
-Importing the package registers every module.  The classification path needs
+Importing the package registers every module and lets mmcv without
+compiled ops use the kernels of ``dhkd_det.ops``.  The classification path needs
 only torch, torchvision and mmengine; the detection heads and distiller are
 registered into MMDetection's registries when mmdet and mmcv are installed.
 """
 from importlib.util import find_spec
 
-from . import datasets, distillers, engine, evaluation, losses, models
+from . import ops
+
+# before anything imports mmcv.ops: mmcv without compiled ops then gets the
+# kernels served by torchvision (a no-op where the .pth hook did it already)
+ops.install()
+
+from . import datasets, distillers, engine, evaluation, losses, models  # noqa: E402,E501
 
 __version__ = '0.1.0'
 

@@ -1,5 +1,5 @@
-"""Gradient alignment: the projected gradient equals METHOD.md's formula,
-only when the task and distillation gradients conflict."""
+"""Gradient alignment: the projected gradient equals the formula of
+docs/method.md, only when the task and distillation gradients conflict."""
 import pytest
 import torch
 import torch.nn as nn

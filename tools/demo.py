@@ -13,7 +13,7 @@ digit):
   4. a resnet20 student with DHKD            (configs/dhkd/cifar100_res56_res20.py:
                                               BinaryKLNorm aux head + GA)
 and each is evaluated on the held-out digits.  resnet56 -> resnet20, one of
-METHOD.md's CIFAR pairs, replaces the quick start's resnet32x4 -> resnet8x4
+the paper's CIFAR pairs, replaces the quick start's resnet32x4 -> resnet8x4
 so that the run fits about 10 minutes on 2 cores.
 
     python tools/demo.py                     # the default run, prints a table

@@ -24,6 +24,7 @@ from torch import Tensor
 
 from ..heads.dual_retina_head import distilled_anchors, per_anchor_logits
 from ..losses import DKDLoss
+from ..ops import check_ops_device
 from .base import BaseDistiller
 
 Logits = Dict[str, Optional[Tensor]]
@@ -74,6 +75,15 @@ class DetDistiller(BaseDistiller, BaseDetector):
         self.two_stage = _is_two_stage(self.student)
         self.has_aux = _has_aux(self.student)
         self._check()
+
+    def _apply(self, fn, *args, **kwargs):
+        # the runner moves the model to its device before the first
+        # iteration: refuse there a CUDA device that mmcv's ops cannot serve
+        super()._apply(fn, *args, **kwargs)
+        param = next(self.parameters(), None)
+        if param is not None:
+            check_ops_device(param.device)
+        return self
 
     # ----- checks at build time ------------------------------------------
     def _check(self) -> None:
