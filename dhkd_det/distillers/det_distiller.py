@@ -10,7 +10,7 @@ In both the student keeps MMDetection's own losses.
 """
 import copy
 from contextlib import contextmanager
-from typing import Dict, Optional, Tuple, Union
+from typing import Dict, NamedTuple, Optional, Tuple, Union
 
 import torch
 import torch.nn as nn
@@ -28,6 +28,14 @@ from ..ops import check_ops_device
 from .base import BaseDistiller
 
 Logits = Dict[str, Optional[Tensor]]
+
+
+class KeptAnchors(NamedTuple):
+    """The anchors a one-stage distillation loss covers, in the order of
+    ``per_anchor_logits``: ``mask`` (M,) bool over all anchors, ``index``
+    (K,) the positions where it is True."""
+    mask: Tensor
+    index: Tensor
 
 
 @MODELS.register_module()
@@ -195,28 +203,35 @@ class DetDistiller(BaseDistiller, BaseDetector):
         return losses, logits, bbox_results['labels'], bbox_results['rois']
 
     def _one_stage_student(self, inputs: Tensor, data_samples: SampleList
-                           ) -> Tuple[dict, Logits, None, Tensor]:
+                           ) -> Tuple[dict, Logits, None, KeptAnchors]:
         """``SingleStageDetector.loss`` with the aux logits; ``where`` is the
-        boolean mask of the anchors the loss covers."""
+        anchors the loss covers, as a mask and as indices."""
         head = self.student.bbox_head
         x = self.student.extract_feat(inputs)
         gt_instances, gt_ignore, img_metas = unpack_gt_instances(data_samples)
         outs = head(x, with_aux=True) if self.has_aux else head(x)
         losses = head.loss_by_feat(outs[0], outs[1], gt_instances, img_metas,
                                    gt_ignore)
-        keep = distilled_anchors(head, outs[0], gt_instances, img_metas,
+        mask = distilled_anchors(head, outs[0], gt_instances, img_metas,
                                  gt_ignore)
+        # the step's one wait for the GPU here (the count of kept anchors);
+        # gathering by index then costs none, where each boolean-mask
+        # selection of the student's, aux and teacher logits would wait again
+        keep = KeptAnchors(mask, mask.nonzero().squeeze(1))
         channels = head.cls_out_channels
-        logits = dict(main=per_anchor_logits(outs[0], channels)[keep],
-                      aux=per_anchor_logits(outs[2], channels)[keep]
-                      if self.has_aux else None)
+        logits = dict(
+            main=per_anchor_logits(outs[0], channels).index_select(
+                0, keep.index),
+            aux=per_anchor_logits(outs[2], channels).index_select(
+                0, keep.index) if self.has_aux else None)
         return losses, logits, None, keep
 
     # ----- the teacher ----------------------------------------------------
     @torch.no_grad()
-    def teacher_logits(self, inputs: Tensor, where: Tensor) -> Tensor:
+    def teacher_logits(self, inputs: Tensor,
+                       where: Union[Tensor, KeptAnchors]) -> Tensor:
         """Teacher logits aligned with the student's: on the RoIs ``where``
-        (two-stage) or on the anchors kept by the mask ``where``."""
+        (two-stage) or on the anchors ``where`` kept (one-stage)."""
         self.load_teacher()
         x = self.teacher.extract_feat(inputs)
         if self.two_stage:
@@ -224,12 +239,13 @@ class DetDistiller(BaseDistiller, BaseDetector):
         cls_scores = self.teacher.bbox_head(x)[0]
         channels = self.teacher.bbox_head.cls_out_channels
         logits = per_anchor_logits(cls_scores, channels)
-        if logits.shape[0] != where.shape[0]:
+        if logits.shape[0] != where.mask.shape[0]:
             raise ValueError(
                 f'the teacher head gives {logits.shape[0]} anchors for this '
-                f'batch, the student {where.shape[0]}: teacher and student '
-                'need the same anchor_generator and feature strides')
-        return logits[where]
+                f'batch, the student {where.mask.shape[0]}: teacher and '
+                'student need the same anchor_generator and feature strides')
+        return logits.index_select(0, where.index)
+
 
 
 @contextmanager
