@@ -149,7 +149,8 @@ def bf16_step(wrapper_cls, **kwargs):
     wrapper.update_params(total)
     for p in model.parameters():
         assert p.dtype == torch.float32
-    return [b - p.detach() for b, p in zip(before, model.parameters())], h.dtype
+    update = [b - p.detach() for b, p in zip(before, model.parameters())]
+    return update, h.dtype
 
 
 @pytest.mark.parametrize('wrapper_cls, kwargs, float32_cls', [

@@ -74,7 +74,7 @@ RECIPE_ITERS = 782 * 240  # CIFAR-100: 50,000 / 64 per epoch, 240 epochs
 TARGET_MIN = 30
 
 GPU = SimpleNamespace(
-    budget=300, cls_images=50000, cls_batch=64, cls_warmup=30,
+    budget=270, cls_images=50000, cls_batch=64, cls_warmup=30,
     cls_window=200, sync_warmup=10, sync_window=50, ceiling_window=200,
     det_image=(1333, 800), det_val=4, det_warmup=5, det_window=10)
 SMOKE = SimpleNamespace(
@@ -157,6 +157,11 @@ class Report:
         left = self.left()
         if left < MIN_PART_S:
             return dict(skipped=f'time budget spent ({left:.0f} s left)')
+        if torch.cuda.is_available():
+            # runners and models of earlier parts sit in reference cycles
+            # (and a failed part's in its traceback): free their GPU memory
+            gc.collect()
+            torch.cuda.empty_cache()
         start = time.perf_counter()
         try:
             with time_limit(min(cap, left)):
@@ -225,7 +230,7 @@ class WindowTimer(Hook):
 @contextlib.contextmanager
 def count_host_syncs(device: str):
     """A Counter of the host syncs made inside the block, keyed by the first
-    caller outside torch (``package/file.py:line (function)``).
+    caller outside torch (see ``caller``).
 
     CUDA: every synchronising CUDA call, as reported by
     ``torch.cuda.set_sync_debug_mode('warn')``.  CPU (``--smoke``): calls
@@ -271,27 +276,25 @@ class HostReads(TorchFunctionMode):
 
 
 def caller() -> str:
-    """The innermost frame outside torch, this script and warnings."""
-    torch_dir = osp.dirname(torch.__file__) + os.sep
-    own = {osp.abspath(__file__), osp.abspath(warnings.__file__)}
+    """``module:line (function)`` of the innermost frame outside torch, the
+    warnings module and this script (by module name, so that packages
+    installed anywhere, a ``--target`` folder too, group alike)."""
+    own = osp.abspath(__file__)
     frame = sys._getframe(1)
     while frame is not None:
-        path = osp.abspath(frame.f_code.co_filename)
-        if not path.startswith(torch_dir) and path not in own:
-            break
+        module = frame.f_globals.get('__name__', '?')
+        if not (module == 'torch' or module.startswith('torch.') or
+                module == 'warnings' or
+                osp.abspath(frame.f_code.co_filename) == own):
+            return f'{module}:{frame.f_lineno} ({frame.f_code.co_name})'
         frame = frame.f_back
-    if frame is None:
-        return 'torch (no Python caller)'
-    for root in (REPO + os.sep, 'site-packages' + os.sep):
-        if root in path:
-            path = path.split(root, 1)[1]
-    return f'{path}:{frame.f_lineno} ({frame.f_code.co_name})'
+    return 'torch (no Python caller)'
 
 
 def summarise_syncs(counts: Counter, iters: int) -> dict:
     by_package = Counter()
     for where, n in counts.items():
-        by_package[where.split('/', 1)[0].split(':')[0]] += n
+        by_package[where.split('.', 1)[0].split(':')[0]] += n
     return dict(
         per_iter=round(sum(counts.values()) / iters, 2),
         per_iter_by_package={k: round(n / iters, 2)
@@ -310,15 +313,6 @@ def build_runner(config: str, options: dict, work_dir: str, edit=None):
     if edit is not None:
         edit(cfg)
     return build(cfg)
-
-
-def free(*objects) -> None:
-    """Give the GPU memory of runners and models (held in reference cycles)
-    back before the next measurement."""
-    del objects
-    if torch.cuda.is_available():
-        gc.collect()
-        torch.cuda.empty_cache()
 
 
 # ----- data ------------------------------------------------------------------
@@ -549,7 +543,6 @@ class ClsCheck:
             runner.train()
         finally:
             timer.close()
-            free(runner)
         return timer
 
     def variant(self, v: dict) -> dict:
@@ -631,7 +624,6 @@ class ClsCheck:
             out[precision] = dict(
                 it_per_s=round(rate, 2), ms_per_iter=round(1000 / rate, 3),
                 projected_240e_min=round(RECIPE_ITERS / rate / 60, 1))
-            free(model, data, sgd)
         return out
 
 
@@ -775,7 +767,6 @@ class DetCheck:
             peak = round(torch.cuda.max_memory_allocated() / 2**30, 2)
         else:
             teacher_s, peak = sum(spans), None
-        free(runner, distiller)
         s_per_iter = timer.seconds / timer.iters
         return dict(
             config=osp.relpath(DET_CONFIGS[kind], REPO),
@@ -793,7 +784,6 @@ class DetCheck:
         t0 = time.perf_counter()
         metrics = runner.test()
         seconds = time.perf_counter() - t0
-        free(runner)
         return dict(images=self.sizes.det_val, test_loop_s=round(seconds, 2),
                     metrics={k: float(v) for k, v in metrics.items()})
 
@@ -826,7 +816,7 @@ def main():
                         help='every part on the CPU with tiny sizes')
     parser.add_argument('--budget', type=float,
                         help='seconds for all parts; a part is skipped when '
-                        'the rest is too short (default 300, smoke 200)')
+                        'the rest is too short (default 270, smoke 200)')
     args = parser.parse_args()
     if not args.smoke and not torch.cuda.is_available():
         sys.exit('gpu_check: no CUDA device here. This check measures the '
