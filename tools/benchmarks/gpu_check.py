@@ -869,7 +869,8 @@ def main():
         report.write()
         shutil.rmtree(work, ignore_errors=True)
         sys.stdout = stdout
-        print(json.dumps(report.data, indent=1))
+        # one line: it fits the tail of the output a remote run hands back
+        print(json.dumps(report.data, separators=(',', ':')))
 
 
 if __name__ == '__main__':
