@@ -1,8 +1,9 @@
 from .checkpoint_compat import allow_mmengine_checkpoints
 from .dhkd_hook import DHKDHook
 from .grad_align import GradAlignOptimWrapper, project_conflicting
+from .neural_collapse_hook import NeuralCollapseHook
 
 __all__ = [
-    'DHKDHook', 'GradAlignOptimWrapper', 'project_conflicting',
-    'allow_mmengine_checkpoints'
+    'DHKDHook', 'GradAlignOptimWrapper', 'NeuralCollapseHook',
+    'project_conflicting', 'allow_mmengine_checkpoints'
 ]
