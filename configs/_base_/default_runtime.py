@@ -5,6 +5,7 @@ default_hooks = dict(
     checkpoint=dict(type='CheckpointHook', interval=10, max_keep_ckpts=3,
                     save_best='auto'),
     sampler_seed=dict(type='DistSamplerSeedHook'),
+    curves=dict(type='PlotCurvesHook'),  # work_dir/plots/*.png at the end
 )
 env_cfg = dict(
     cudnn_benchmark=True,

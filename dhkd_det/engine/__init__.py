@@ -2,8 +2,9 @@ from .checkpoint_compat import allow_mmengine_checkpoints
 from .dhkd_hook import DHKDHook
 from .grad_align import GradAlignOptimWrapper, project_conflicting
 from .neural_collapse_hook import NeuralCollapseHook
+from .plot_curves_hook import PlotCurvesHook
 
 __all__ = [
     'DHKDHook', 'GradAlignOptimWrapper', 'NeuralCollapseHook',
-    'project_conflicting', 'allow_mmengine_checkpoints'
+    'PlotCurvesHook', 'project_conflicting', 'allow_mmengine_checkpoints'
 ]
