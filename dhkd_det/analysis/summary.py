@@ -65,8 +65,11 @@ def summarize(run: Run) -> Dict[str, str]:
     return row
 
 
-def markdown_table(rows: Sequence[Dict[str, str]]) -> str:
-    columns: List[str] = list(COLUMNS)
+def markdown_table(rows: Sequence[Dict[str, str]],
+                   first_columns: Sequence[str] = COLUMNS) -> str:
+    """Rows as a Markdown table: ``first_columns``, then every other key in
+    the order the rows bring them; '-' where a row has no value."""
+    columns: List[str] = list(first_columns)
     for row in rows:
         columns += [c for c in row if c not in columns]
     lines = ['| ' + ' | '.join(columns) + ' |',
