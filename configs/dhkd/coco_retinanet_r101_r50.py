@@ -23,3 +23,5 @@ model = dict(
 del student
 
 custom_hooks = [dict(type='DHKDHook')]
+# MMDetection's default_hooks write checkpoints in place; ours atomically
+default_hooks = dict(checkpoint=dict(type='AtomicCheckpointHook'))

@@ -1,8 +1,9 @@
+from .atomic_checkpoint_hook import AtomicCheckpointHook
 from .checkpoint_compat import allow_mmengine_checkpoints
 from .dhkd_hook import DHKDHook
 from .grad_align import GradAlignOptimWrapper, project_conflicting
 
 __all__ = [
-    'DHKDHook', 'GradAlignOptimWrapper', 'project_conflicting',
-    'allow_mmengine_checkpoints'
+    'AtomicCheckpointHook', 'DHKDHook', 'GradAlignOptimWrapper',
+    'project_conflicting', 'allow_mmengine_checkpoints'
 ]
