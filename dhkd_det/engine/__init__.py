@@ -2,8 +2,9 @@ from .atomic_checkpoint_hook import AtomicCheckpointHook
 from .checkpoint_compat import allow_mmengine_checkpoints
 from .dhkd_hook import DHKDHook
 from .grad_align import GradAlignOptimWrapper, project_conflicting
+from .loss_guard_hook import LossGuardHook
 
 __all__ = [
     'AtomicCheckpointHook', 'DHKDHook', 'GradAlignOptimWrapper',
-    'project_conflicting', 'allow_mmengine_checkpoints'
+    'LossGuardHook', 'project_conflicting', 'allow_mmengine_checkpoints'
 ]
