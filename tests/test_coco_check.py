@@ -3,7 +3,7 @@ import json
 
 import pytest
 
-from dhkd_det.datasets.coco_check import audit_coco_boxes, describe_skipped
+from dhkd_det.engine.coco_audit import audit_coco_boxes, describe_skipped
 
 
 def write(path, annotations):

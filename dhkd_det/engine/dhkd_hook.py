@@ -9,7 +9,7 @@ from mmengine.logging import print_log
 from mmengine.model import is_model_wrapper
 from mmengine.registry import HOOKS
 
-from ..datasets.coco_check import audit_coco_boxes, describe_skipped
+from .coco_audit import audit_coco_boxes, describe_skipped, is_coco_dataset
 
 
 def _coco_ann_files(dataset) -> List[str]:
@@ -18,8 +18,7 @@ def _coco_ann_files(dataset) -> List[str]:
         getattr(dataset, 'dataset', None)]
     files = [f for d in inner if d is not None for f in _coco_ann_files(d)]
     ann_file = getattr(dataset, 'ann_file', None)
-    if isinstance(ann_file, str) and ann_file.endswith('.json') and \
-            'coco' in type(dataset).__name__.lower():
+    if isinstance(ann_file, str) and is_coco_dataset(type(dataset)):
         files.append(ann_file)
     return files
 
