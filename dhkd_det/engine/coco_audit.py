@@ -14,7 +14,7 @@ import os.path as osp
 from typing import List, Sequence
 
 from mmengine.config import Config
-from mmengine.registry import DATASETS, DefaultScope
+from mmengine.registry import DATASETS
 
 from .dataset_cfgs import dataset_cfgs
 
@@ -172,5 +172,7 @@ def _is_coco_type(type_, cfg: Config) -> bool:
         return is_coco_dataset(type_)
     if not isinstance(type_, str):
         return False
-    with DefaultScope.overwrite_default_scope(cfg.get('default_scope')):
-        return is_coco_dataset(DATASETS.get(type_))
+    # the registry the Runner builds from: the config's default scope's
+    with DATASETS.switch_scope_and_registry(
+            cfg.get('default_scope')) as registry:
+        return is_coco_dataset(registry.get(type_))

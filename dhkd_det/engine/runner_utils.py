@@ -14,7 +14,7 @@ from mmengine.config import Config
 from mmengine.logging import print_log
 from mmengine.device import get_device
 from mmengine.model import MMDistributedDataParallel
-from mmengine.registry import MODEL_WRAPPERS, MODELS, RUNNERS, DefaultScope
+from mmengine.registry import MODEL_WRAPPERS, MODELS, RUNNERS
 from mmengine.runner import Runner
 
 from .coco_audit import audit_coco_datasets
@@ -72,9 +72,11 @@ def _check_argument(cfg: Config, full_key: str, where: str, node,
         return
     cls = node.get('type')
     if isinstance(cls, str):
-        with DefaultScope.overwrite_default_scope(cfg.get('default_scope')):
-            cls = MODELS.get(cls)
-    if not isinstance(cls, type):
+        # the registry the Runner builds from: the default scope's
+        with MODELS.switch_scope_and_registry(
+                cfg.get('default_scope')) as registry:
+            cls = registry.get(cls)
+    if not callable(cls):  # a class or a registered factory function
         return
     params = inspect.signature(cls).parameters
     if name in params or any(p.kind == p.VAR_KEYWORD
