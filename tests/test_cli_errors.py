@@ -58,6 +58,16 @@ def test_labels_beyond_num_classes(setup, tmp_path):
         'classes' in err, err[-3000:]
     assert 'model.student.network.num_classes=100' in err
     assert 'IndexError' not in err
+    # tools/test.py checks its test set the same way, before loading
+    ckpt = tmp_path / 'any.pth'
+    ckpt.write_bytes(b'')
+    proc = run_tool(python_tool(
+        'test.py', cfg, str(ckpt), '--work-dir', str(tmp_path / 'twd'),
+        '--cfg-options', f'test_dataloader.dataset.data_root={root100}'),
+        cwd=str(tmp_path))
+    assert proc.returncode != 0 and 'metrics:' not in proc.stdout
+    assert f"test_dataloader.dataset (CIFAR100 at data_root '{root100}') " \
+        'has labels up to 99' in proc.stderr, proc.stderr[-3000:]
 
 
 def test_cfg_option_that_is_no_model_argument(setup, tmp_path):
