@@ -1,10 +1,13 @@
+from .atomic_checkpoint_hook import AtomicCheckpointHook
 from .checkpoint_compat import allow_mmengine_checkpoints
 from .dhkd_hook import DHKDHook
 from .grad_align import GradAlignOptimWrapper, project_conflicting
+from .loss_guard_hook import LossGuardHook
 from .neural_collapse_hook import NeuralCollapseHook
 from .plot_curves_hook import PlotCurvesHook
 
 __all__ = [
-    'DHKDHook', 'GradAlignOptimWrapper', 'NeuralCollapseHook',
-    'PlotCurvesHook', 'project_conflicting', 'allow_mmengine_checkpoints'
+    'AtomicCheckpointHook', 'DHKDHook', 'GradAlignOptimWrapper',
+    'LossGuardHook', 'NeuralCollapseHook', 'PlotCurvesHook',
+    'project_conflicting', 'allow_mmengine_checkpoints'
 ]
