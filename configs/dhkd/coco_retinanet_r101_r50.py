@@ -25,4 +25,5 @@ del student
 # LossGuardHook: stop on a NaN / exploding loss before it is saved
 custom_hooks = [dict(type='DHKDHook'), dict(type='LossGuardHook')]
 # MMDetection's default_hooks write checkpoints in place; ours atomically
-default_hooks = dict(checkpoint=dict(type='AtomicCheckpointHook'))
+default_hooks = dict(checkpoint=dict(type='AtomicCheckpointHook'),
+                     curves=dict(type='PlotCurvesHook'))
