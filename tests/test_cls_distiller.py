@@ -1,6 +1,5 @@
 """The classification distiller: frozen teacher, which loss reaches which
 head, checkpoint layouts and the errors a user can cause."""
-import math
 
 import pytest
 import torch
@@ -162,15 +161,3 @@ def test_wrong_architecture_and_corrupt_checkpoint(tmp_path):
     bad.write_bytes(b'not a checkpoint at all')
     with pytest.raises(RuntimeError, match='broken.pth'):
         build(str(bad)).load_teacher()
-
-
-def test_non_finite_loss_stops_with_clear_error(tmp_path):
-    hook = DHKDHook()
-
-    class FakeRunner:
-        epoch, iter, work_dir = 3, 120, str(tmp_path)
-
-    with pytest.raises(FloatingPointError, match='last good'):
-        hook.after_train_iter(FakeRunner(), 0, None,
-                              {'loss': torch.tensor(math.nan)})
-    hook.after_train_iter(FakeRunner(), 0, None, {'loss': torch.tensor(1.)})

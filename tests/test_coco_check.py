@@ -1,9 +1,11 @@
-"""The COCO annotation audit DHKDHook runs before training."""
+"""The COCO annotation audit the tools run before the data sets are built
+(and DHKDHook's naming of the boxes MMDetection skips)."""
 import json
 
 import pytest
 
-from dhkd_det.datasets.coco_check import audit_coco_boxes, describe_skipped
+from dhkd_det.engine.coco_audit import (audit_coco_boxes, audit_images,
+                                        describe_skipped, is_coco_dataset)
 
 
 def write(path, annotations):
@@ -48,3 +50,40 @@ def test_malformed_files_raise_naming_the_file(tmp_path):
         audit_coco_boxes(str(other))
     with pytest.raises(FileNotFoundError, match='nope.json'):
         audit_coco_boxes(str(tmp_path / 'nope.json'))
+
+
+def test_missing_and_unreadable_images_are_counted(tmp_path):
+    (tmp_path / 'img').mkdir()
+    names = [f'{i}.jpg' for i in range(6)]
+    (tmp_path / 'img' / '0.jpg').write_bytes(b'\xff\xd8\xff\xe0' + bytes(60))
+    (tmp_path / 'img' / '1.jpg').write_bytes(b'\x89PNG\r\n\x1a\n' + bytes(8))
+    (tmp_path / 'img' / '2.jpg').write_bytes(b'')
+    (tmp_path / 'img' / '3.jpg').write_text('version https://git-lfs')
+    data = dict(images=[dict(id=i, file_name=n) for i, n in enumerate(names)],
+                annotations=[], categories=[])
+    with pytest.raises(FileNotFoundError) as info:
+        audit_images(data, str(tmp_path / 'img'), 'train.json',
+                     'train_dataloader.dataset')
+    message = str(info.value)
+    assert 'of the 6 images train.json lists, 2 are missing ' \
+        "(e.g. ['4.jpg', '5.jpg']) and 2 cannot be read" in message
+    assert '2.jpg: unreadable (empty file)' in message
+    assert "3.jpg: unreadable (not an image: starts with b'version '" \
+        in message
+    assert 'train_dataloader.dataset.data_root / data_prefix.img' in message
+    data['images'] = data['images'][:2]
+    audit_images(data, str(tmp_path / 'img'), 'train.json', 'k')  # all good
+
+
+def test_coco_datasets_are_recognised_by_class():
+    class CocoDataset:  # stands in for mmdet.datasets.CocoDataset
+        pass
+    CocoDataset.__module__ = 'mmdet.datasets.coco'
+
+    class MyCoco(CocoDataset):
+        pass
+
+    class CocoLike:
+        pass
+    assert is_coco_dataset(CocoDataset) and is_coco_dataset(MyCoco)
+    assert not is_coco_dataset(CocoLike) and not is_coco_dataset(dict)

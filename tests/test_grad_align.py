@@ -173,7 +173,10 @@ def test_grad_align_refuses_float16():
                               dtype='float16')
 
 
-def test_amp_flag_gives_bf16_with_grad_align_and_fp16_without():
+def test_amp_flag_gives_bf16_with_grad_align_and_fp16_without(monkeypatch):
+    # --amp refuses a machine without a GPU; the switch itself is the same
+    monkeypatch.setattr('dhkd_det.engine.runner_utils.get_device',
+                        lambda: 'cuda')
     cfg = Config(dict(optim_wrapper=dict(type='GradAlignOptimWrapper')))
     apply_amp(cfg)
     assert cfg.optim_wrapper == dict(type='GradAlignOptimWrapper',

@@ -13,10 +13,14 @@ sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
 
 from mmengine.config import DictAction  # noqa: E402
 from mmengine.dist import get_rank  # noqa: E402
+from mmengine.model import is_model_wrapper  # noqa: E402
 
 import dhkd_det  # noqa: E402,F401
+from dhkd_det.engine.atomic_file import atomic_write_text  # noqa: E402
+from dhkd_det.engine.eval_checkpoint import load_for_test  # noqa: E402
+from dhkd_det.engine.label_check import check_label_range  # noqa: E402
 from dhkd_det.engine.runner_utils import (  # noqa: E402
-    build_runner, close_distributed, load_config)
+    build_runner, check_data, close_distributed, load_config)
 
 
 def parse_args():
@@ -43,14 +47,19 @@ def main():
         raise FileNotFoundError(f'checkpoint {args.checkpoint!r} not found')
     cfg = load_config(args.config, args.cfg_options, args.work_dir,
                       args.launcher)
-    cfg.load_from = args.checkpoint
+    # loaded strictly below, not by MMEngine (strict=False)
+    cfg.load_from = None
+    cfg.resume = False
+    check_data(cfg, ('test_dataloader', ))
     runner = build_runner(cfg)
+    check_label_range(runner, ('test_dataloader', ))
+    load_for_test(runner.model.module if is_model_wrapper(runner.model)
+                  else runner.model, args.checkpoint, args.config)
     metrics = runner.test()
     if get_rank() == 0:
         if args.out:
-            with open(args.out, 'w') as f:
-                json.dump({k: float(v) for k, v in metrics.items()}, f,
-                          indent=2)
+            atomic_write_text(args.out, json.dumps(
+                {k: float(v) for k, v in metrics.items()}, indent=2))
         print('metrics: ' + ', '.join(f'{k}={float(v):.4f}'
                                       for k, v in metrics.items()),
               flush=True)

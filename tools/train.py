@@ -12,10 +12,13 @@ import sys
 sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
 
 from mmengine.config import DictAction  # noqa: E402
+from mmengine.runner import find_latest_checkpoint  # noqa: E402
 
 import dhkd_det  # noqa: E402,F401  registers the modules
+from dhkd_det.engine.label_check import check_label_range  # noqa: E402
+from dhkd_det.engine.resume_check import check_resume  # noqa: E402
 from dhkd_det.engine.runner_utils import (  # noqa: E402
-    apply_amp, build_runner, close_distributed, load_config)
+    apply_amp, build_runner, check_data, close_distributed, load_config)
 
 
 def parse_args():
@@ -43,7 +46,6 @@ def parse_args():
     return args
 
 
-
 def main():
     args = parse_args()
     cfg = load_config(args.config, args.cfg_options, args.work_dir,
@@ -64,7 +66,16 @@ def main():
             raise FileNotFoundError(f'--resume {args.resume}: no such file')
         cfg.resume = True
         cfg.load_from = args.resume
+    loaders = ('train_dataloader', ) + (
+        ('val_dataloader', ) if cfg.get('val_cfg') else ())
+    check_data(cfg, loaders)
     runner = build_runner(cfg)
+    if args.resume == 'auto':
+        check_resume(runner, find_latest_checkpoint(runner.work_dir),
+                     f' (named by {runner.work_dir}/last_checkpoint)')
+    elif args.resume is not None:
+        check_resume(runner, args.resume)
+    check_label_range(runner, loaders)
     runner.train()
     close_distributed()
 

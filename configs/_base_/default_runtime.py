@@ -2,9 +2,11 @@ default_hooks = dict(
     timer=dict(type='IterTimerHook'),
     logger=dict(type='LoggerHook', interval=50),
     param_scheduler=dict(type='ParamSchedulerHook'),
-    checkpoint=dict(type='CheckpointHook', interval=10, max_keep_ckpts=3,
-                    save_best='auto'),
+    # written atomically, old ones deleted only after the new one is on disk
+    checkpoint=dict(type='AtomicCheckpointHook', interval=10,
+                    max_keep_ckpts=3, save_best='auto'),
     sampler_seed=dict(type='DistSamplerSeedHook'),
+    curves=dict(type='PlotCurvesHook'),  # work_dir/plots/*.png at the end
 )
 env_cfg = dict(
     cudnn_benchmark=True,

@@ -25,5 +25,6 @@ model = dict(
     data_preprocessor={{_base_.data_preprocessor}})
 
 optim_wrapper = dict(type='GradAlignOptimWrapper')
-custom_hooks = [dict(type='DHKDHook')]
+# LossGuardHook: stop on a NaN / exploding loss before it is saved
+custom_hooks = [dict(type='DHKDHook'), dict(type='LossGuardHook')]
 default_hooks = dict(checkpoint=dict(save_best='top1', rule='greater'))

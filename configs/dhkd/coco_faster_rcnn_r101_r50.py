@@ -27,4 +27,8 @@ model = dict(
         aux=dict(type='BinaryKLNormLoss', temperature=2.0, loss_weight=1.0)))
 del student
 
-custom_hooks = [dict(type='DHKDHook')]
+# LossGuardHook: stop on a NaN / exploding loss before it is saved
+custom_hooks = [dict(type='DHKDHook'), dict(type='LossGuardHook')]
+# MMDetection's default_hooks write checkpoints in place; ours atomically
+default_hooks = dict(checkpoint=dict(type='AtomicCheckpointHook'),
+                     curves=dict(type='PlotCurvesHook'))

@@ -7,4 +7,6 @@ model = dict(
         main=dict(type='DKDLoss', temperature=4.0, alpha=1.0, beta=8.0)),
     eval_aux=False)
 optim_wrapper = dict(type='OptimWrapper')
-custom_hooks = [dict(type='DHKDHook', warmup_epochs=20)]
+# LossGuardHook: stop on a NaN / exploding loss before it is saved
+custom_hooks = [dict(type='DHKDHook', warmup_epochs=20),
+                dict(type='LossGuardHook')]

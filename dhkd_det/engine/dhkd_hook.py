@@ -1,7 +1,6 @@
 """DHKDHook: the training-time chores of a distillation run, for the
 classification and the detection distillers alike."""
 import logging
-import math
 from typing import List, Optional
 
 from mmengine.dist import is_main_process
@@ -10,7 +9,7 @@ from mmengine.logging import print_log
 from mmengine.model import is_model_wrapper
 from mmengine.registry import HOOKS
 
-from ..datasets.coco_check import audit_coco_boxes, describe_skipped
+from .coco_audit import audit_coco_boxes, describe_skipped, is_coco_dataset
 
 
 def _coco_ann_files(dataset) -> List[str]:
@@ -19,8 +18,7 @@ def _coco_ann_files(dataset) -> List[str]:
         getattr(dataset, 'dataset', None)]
     files = [f for d in inner if d is not None for f in _coco_ann_files(d)]
     ann_file = getattr(dataset, 'ann_file', None)
-    if isinstance(ann_file, str) and ann_file.endswith('.json') and \
-            'coco' in type(dataset).__name__.lower():
+    if isinstance(ann_file, str) and is_coco_dataset(type(dataset)):
         files.append(ann_file)
     return files
 
@@ -28,8 +26,7 @@ def _coco_ann_files(dataset) -> List[str]:
 @HOOKS.register_module()
 class DHKDHook(Hook):
     """Checks the teacher (and a COCO training set's boxes) before training,
-    schedules the distillation weight, turns on agreement logging and stops
-    on a non-finite loss.
+    schedules the distillation weight and turns on agreement logging.
 
     The scale multiplying every distillation loss at epoch ``e`` / iteration
     ``i`` (both 0-based, as ``runner.epoch`` / ``runner.iter``) is
@@ -38,9 +35,7 @@ class DHKDHook(Hook):
     ``e >= stop_epoch`` or ``i >= stop_iter`` (the ImageNet recipe stops the
     aux loss after 50 epochs).
 
-    A non-finite loss raises before any later hook (the checkpoint hook runs
-    after this one) can save the broken weights, so the last checkpoint on
-    disk stays the last good one.
+    Non-finite or exploding losses are ``LossGuardHook``'s business.
     """
     priority = 'NORMAL'
 
@@ -50,14 +45,12 @@ class DHKDHook(Hook):
                  stop_epoch: Optional[int] = None,
                  stop_iter: Optional[int] = None,
                  log_agreement: bool = True,
-                 check_finite: bool = True,
                  check_annotations: bool = True):
         self.warmup_epochs = warmup_epochs
         self.warmup_iters = warmup_iters
         self.stop_epoch = stop_epoch
         self.stop_iter = stop_iter
         self.log_agreement = log_agreement
-        self.check_finite = check_finite
         self.check_annotations = check_annotations
 
     @staticmethod
@@ -99,19 +92,3 @@ class DHKDHook(Hook):
         model.distill_scale = self.scale(runner.epoch, runner.iter)
         runner.message_hub.update_scalar('train/distill_scale',
                                          model.distill_scale)
-
-    def after_train_iter(self, runner, batch_idx, data_batch=None,
-                         outputs=None) -> None:
-        if not self.check_finite or not outputs:
-            return
-        values = {k: float(v.detach()) if hasattr(v, 'detach') else float(v)
-                  for k, v in outputs.items() if 'loss' in k}
-        bad = {k: v for k, v in values.items() if not math.isfinite(v)}
-        if bad:
-            raise FloatingPointError(
-                f'non-finite loss at epoch {runner.epoch + 1}, iteration '
-                f'{runner.iter + 1}: {bad}. Training stopped before this '
-                f'state was saved; the checkpoints in {runner.work_dir} are '
-                'the last good ones. Lower the learning rate, add '
-                'optim_wrapper.clip_grad, or check the data and resume with '
-                '--resume.')

@@ -1,28 +1,41 @@
 """What tools/train.py and tools/test.py share: loading a config with
-checked ``--cfg-options`` and building MMEngine's runner."""
+checked ``--cfg-options``, the checks that need nothing built, and building
+MMEngine's runner."""
 import difflib
+import inspect
 import logging
+import os
 import os.path as osp
-from typing import Optional
+from typing import Optional, Sequence
 
 import torch
 import torch.distributed as dist
 from mmengine.config import Config
 from mmengine.logging import print_log
+from mmengine.device import get_device
 from mmengine.model import MMDistributedDataParallel
-from mmengine.registry import MODEL_WRAPPERS, RUNNERS
+from mmengine.registry import MODEL_WRAPPERS, MODELS, RUNNERS
 from mmengine.runner import Runner
+
+from .coco_audit import audit_coco_datasets
+from .data_root_check import check_data_roots
+
+# what torchrun sets for each process it starts
+_TORCHRUN_ENV = ('RANK', 'WORLD_SIZE', 'MASTER_ADDR', 'MASTER_PORT')
 
 
 def check_cfg_options(cfg: Config, options: dict) -> None:
     """Reject an override whose key is not in the config but is one typo away
-    from a key that is (``model.teacher_ckp`` for ``model.teacher_ckpt``);
-    genuinely new keys (arguments left at their defaults) pass."""
+    from a key that is (``model.teacher_ckp`` for ``model.teacher_ckpt``),
+    and a new key under ``model`` that is not an argument of the module
+    type it would be passed to; genuinely new keys (arguments left at their
+    defaults) pass."""
     tree = cfg.to_dict()
     for full_key in options:
         parent, _, leaf = full_key.rpartition('.')
         node = tree
-        for part in parent.split('.') if parent else []:
+        parts = parent.split('.') if parent else []
+        for i, part in enumerate(parts):
             if isinstance(node, dict) and part in node:
                 node = node[part]
             elif isinstance(node, list) and part.isdigit() and \
@@ -36,6 +49,8 @@ def check_cfg_options(cfg: Config, options: dict) -> None:
                     raise KeyError(
                         f'--cfg-options {full_key}: the config has no '
                         f'{part!r}; did you mean {close[0]!r}?')
+                _check_argument(cfg, full_key, '.'.join(parts[:i]), node,
+                                part)
                 break
         else:
             if isinstance(node, dict) and leaf not in node:
@@ -45,6 +60,33 @@ def check_cfg_options(cfg: Config, options: dict) -> None:
                     raise KeyError(
                         f'--cfg-options {full_key}: {where} has no key '
                         f'{leaf!r}; did you mean {close[0]!r}?')
+                _check_argument(cfg, full_key, parent, node, leaf)
+
+
+def _check_argument(cfg: Config, full_key: str, where: str, node,
+                    name: str) -> None:
+    """A new key ``name`` in a model config ``node`` of a registered type
+    must be an argument of that type (else the build fails with "unexpected
+    keyword argument" and no list of the valid ones)."""
+    if not full_key.startswith('model.') or not isinstance(node, dict):
+        return
+    cls = node.get('type')
+    if isinstance(cls, str):
+        # the registry the Runner builds from: the default scope's
+        with MODELS.switch_scope_and_registry(
+                cfg.get('default_scope')) as registry:
+            cls = registry.get(cls)
+    if not callable(cls):  # a class or a registered factory function
+        return
+    params = inspect.signature(cls).parameters
+    if name in params or any(p.kind == p.VAR_KEYWORD
+                             for p in params.values()):
+        return
+    valid = [n for n, p in params.items()
+             if p.kind not in (p.VAR_POSITIONAL, p.VAR_KEYWORD)]
+    raise KeyError(
+        f'--cfg-options {full_key}: {name!r} is not an argument of {where} '
+        f'({cls.__name__}); its arguments are {", ".join(valid)}')
 
 
 @MODEL_WRAPPERS.register_module()
@@ -69,6 +111,14 @@ def load_config(path: str, cfg_options: Optional[dict] = None,
         cfg.merge_from_dict(cfg_options)
         epochs_to_iters(cfg)
     cfg.launcher = launcher
+    missing_env = [k for k in _TORCHRUN_ENV if k not in os.environ]
+    if launcher == 'pytorch' and missing_env:
+        raise RuntimeError(
+            f'--launcher pytorch needs the environment torchrun gives each '
+            f'process ({", ".join(missing_env)} not set): start it with '
+            'bash tools/dist_train.sh CONFIG NUM_GPUS [args] (or '
+            'tools/dist_test.sh CONFIG CHECKPOINT NUM_GPUS), or drop '
+            '--launcher to run one process.')
     if launcher != 'none' and not torch.cuda.is_available():
         # NCCL needs GPUs; CPU processes talk over gloo, and DDP must not
         # be given device ids.
@@ -119,6 +169,12 @@ def apply_amp(cfg: Config) -> None:
     with dynamic loss scaling (MMEngine's ``AmpOptimWrapper``), or bfloat16
     autocast for gradient alignment, whose two gradients a loss scaler would
     have to treat alike (bfloat16 needs no scaling)."""
+    if get_device() == 'cpu':
+        raise RuntimeError(
+            '--amp needs a GPU (or an NPU / MLU / MUSA device), and this '
+            'process sees none (torch.cuda.is_available() is False): drop '
+            '--amp to train in float32, or check CUDA_VISIBLE_DEVICES and '
+            'the driver.')
     wrapper = cfg.optim_wrapper.get('type', 'OptimWrapper')
     if wrapper in ('AmpOptimWrapper', 'BF16OptimWrapper'):
         return
@@ -134,6 +190,14 @@ def apply_amp(cfg: Config) -> None:
             'or set the mixed-precision wrapper in the config')
     cfg.optim_wrapper.type = 'AmpOptimWrapper'
     cfg.optim_wrapper.setdefault('loss_scale', 'dynamic')
+
+
+def check_data(cfg: Config, loaders: Sequence[str]) -> None:
+    """The data checks that need nothing built, for the data sets of
+    ``loaders`` (e.g. ``('train_dataloader', 'val_dataloader')``): data
+    roots that do not exist, then COCO annotation files and images."""
+    check_data_roots(cfg, loaders)
+    audit_coco_datasets(cfg, loaders)
 
 
 def build_runner(cfg: Config) -> Runner:

@@ -324,6 +324,9 @@ def build_runner(config: str, options: dict, work_dir: str, edit=None):
     from dhkd_det.engine.runner_utils import build_runner as build
     from dhkd_det.engine.runner_utils import load_config
     cfg = load_config(config, options, work_dir=work_dir)
+    # no curve plots at the end of each of these short runs (MMEngine takes
+    # None only for its own default hooks)
+    cfg.default_hooks.pop('curves', None)
     if edit is not None:
         edit(cfg)
     return build(cfg)
@@ -585,8 +588,8 @@ class ClsCheck:
         out['note'] = (
             "MMEngine's RuntimeInfoHook reads every logged value of the "
             "step's outputs to the host (MessageHub.update_scalar -> "
-            "item()) each iteration; DHKDHook's finiteness check (float() "
-            'of each loss) is being moved to a hook of its own')
+            'item()) each iteration; LossGuardHook reads its buffer every '
+            '50 iterations')
         return out
 
     def ceiling(self) -> dict:

@@ -1,0 +1,106 @@
+"""The experiment that decides DHKD's premise: the same student, teacher,
+seed and schedule trained with the probability-level loss (CE) alone, the
+logit-level loss alone, both on one head, and both on two heads (DHKD),
+optionally with gradient alignment.
+
+Each variant is an override config of the given classification config (kept
+in the output folder, so a row of the table can be rerun by hand).
+"""
+import copy
+import statistics
+from typing import Dict, List, Sequence
+
+from mmengine.config import Config
+
+from .runs import Run
+
+#: name -> (task losses on, logit-level loss on, aux head, gradient alignment)
+VARIANTS = {
+    'ce_only': ('main', None, False, False),
+    'logit_only': (None, 'main', False, False),
+    'both_one_head': ('main', 'main', False, False),
+    'dhkd': ('main', 'aux', True, False),
+    'dhkd_ga': ('main', 'aux', True, True),
+}
+DEFAULT_VARIANTS = ('ce_only', 'logit_only', 'both_one_head', 'dhkd')
+DIAGNOSTIC_HOOKS = [dict(type='NeuralCollapseHook')]
+
+
+def logit_loss_of(cfg: Config) -> dict:
+    """The config's distillation loss (on 'aux' or else 'main')."""
+    model = cfg.model
+    losses = model.get('distill_losses') or {}
+    if model.get('type') != 'ClsDistiller' or not losses:
+        raise ValueError(
+            'ablate_heads needs a classification distillation config '
+            "(model.type='ClsDistiller' with model.distill_losses), e.g. "
+            'configs/dhkd/cifar100_res32x4_res8x4.py')
+    return copy.deepcopy(dict(losses.get('aux') or losses.get('main')))
+
+
+def variant_config(base_file: str, cfg: Config, variant: str,
+                   seed: int) -> str:
+    """The text of an override config of ``base_file`` for ``variant``."""
+    if variant not in VARIANTS:
+        raise KeyError(f'unknown variant {variant!r}; choose from '
+                       f'{sorted(VARIANTS)}')
+    task_head, logit_head, dual, ga = VARIANTS[variant]
+    task = dict(cfg.model.get('task_losses') or
+                dict(main=dict(type='CELoss')))['main']
+    aux_kind = cfg.model.student.get('aux_head') or 'nonlinear'
+    model = dict(
+        student=dict(aux_head=aux_kind if dual else None),
+        task_losses=dict(_delete_=True, **(
+            {task_head: dict(task)} if task_head else {})),
+        distill_losses=dict(_delete_=True, **(
+            {logit_head: logit_loss_of(cfg)} if logit_head else {})),
+        eval_aux=dual)
+    hooks = [h for h in cfg.get('custom_hooks', [])
+             if h.get('type') not in ('NeuralCollapseHook', )]
+    if not logit_head:
+        hooks = [h for h in hooks if h.get('type') != 'DHKDHook']
+    hooks += DIAGNOSTIC_HOOKS
+    wrapper = 'GradAlignOptimWrapper' if ga else 'OptimWrapper'
+    return (f'# {variant} of {base_file} (written by ablate_heads.py)\n'
+            f'_base_ = {base_file!r}\n'
+            f'model = {model!r}\n'
+            f'optim_wrapper = dict(type={wrapper!r})\n'
+            f'custom_hooks = {hooks!r}\n'
+            f'randomness = dict(seed={seed})\n')
+
+
+def _last(run: Run, part: str, key: str):
+    _, values = run.series(part, key)
+    return values[-1] if values else None
+
+
+def _mean_std(values: List[float]) -> str:
+    values = [v for v in values if v is not None]
+    if not values:
+        return '-'
+    if len(values) == 1:
+        return f'{values[0]:.2f}'
+    return f'{statistics.mean(values):.2f} ± {statistics.stdev(values):.2f}'
+
+
+def ablation_rows(runs: Dict[str, Sequence[Run]]) -> List[Dict[str, str]]:
+    """One row per variant: top-1 (last and best validation, mean ± std
+    over seeds), NC1 / NC2 at the last validation, and the final gradient
+    cosines where the gradient diagnostics were logged."""
+    rows = []
+    for variant, seeds in runs.items():
+        row = dict(variant=variant, seeds=str(len(seeds)))
+        row['top-1 last'] = _mean_std([_last(r, 'val', 'top1')
+                                       for r in seeds])
+        row['top-1 best'] = _mean_std([
+            max(r.series('val', 'top1')[1], default=None) for r in seeds])
+        for key in ('nc1', 'nc2_etf'):
+            row[key] = _mean_std([_last(r, 'val', key) for r in seeds])
+        cos_keys = sorted({k for r in seeds for k in r.keys('train')
+                           if k.startswith('grad/cos_')})
+        for key in cos_keys:
+            row[key[len('grad/'):]] = _mean_std(
+                [_last(r, 'train', key) for r in seeds])
+        rows.append(row)
+    return rows
+

@@ -1,0 +1,75 @@
+"""Training curves as PNG figures, one per group of scalars, every run
+overlaid in each (as MMDetection's ``analyze_logs.py`` plots its logs)."""
+import math
+import os
+import os.path as osp
+from typing import Callable, List, Sequence, Tuple
+
+from .runs import Run
+
+# (file name, title, which records, which keys)
+GROUPS: Tuple[Tuple[str, str, str, Callable[[str], bool]], ...] = (
+    ('losses', 'losses per head', 'train',
+     lambda k: k.startswith('loss')),
+    ('accuracy', 'validation: main / aux head and teacher', 'val',
+     lambda k: k == 'top1' or k.endswith('/top1') or k.endswith('bbox_mAP')),
+    ('learning_rate', 'learning rate', 'train', lambda k: k == 'lr'),
+    ('distillation', 'distillation scale and teacher agreement', 'train',
+     lambda k: k in ('distill_scale', 'teacher_agree')),
+    ('gradients', 'gradient diagnostics', 'train',
+     lambda k: k.startswith('grad/')),
+    ('neural_collapse', 'neural collapse at validation', 'val',
+     lambda k: k.startswith('nc')),
+)
+
+
+def plot_runs(runs: Sequence[Run], out_dir: str) -> List[str]:
+    """Writes ``<out_dir>/<group>.png`` for every group some run logged;
+    returns the paths written."""
+    import matplotlib
+    matplotlib.use('Agg')  # files only, no display needed
+    import matplotlib.pyplot as plt
+
+    os.makedirs(out_dir, exist_ok=True)
+    labels = _labels(runs)
+    written = []
+    for name, title, part, wanted in GROUPS:
+        keys = []
+        for run in runs:
+            keys += [k for k in run.keys(part) if wanted(k) and k not in keys]
+        if not keys:
+            continue
+        cols = min(3, len(keys))
+        rows = math.ceil(len(keys) / cols)
+        fig, axes = plt.subplots(rows, cols, squeeze=False,
+                                 figsize=(4.5 * cols, 3.2 * rows))
+        for ax, key in zip(axes.flat, keys):
+            for run, label in zip(runs, labels):
+                steps, values = run.series(part, key)
+                if steps:
+                    ax.plot(steps, values, label=label,
+                            marker='o' if part == 'val' else None,
+                            markersize=3, linewidth=1)
+            ax.set_title(key, fontsize=10)
+            ax.set_xlabel('iteration' if part == 'train' else 'validation '
+                          'step (epoch)')
+            ax.grid(alpha=0.3)
+        for ax in list(axes.flat)[len(keys):]:
+            ax.axis('off')
+        if len(runs) > 1:
+            axes.flat[0].legend(fontsize=8)
+        fig.suptitle(title)
+        fig.tight_layout()
+        path = osp.join(out_dir, f'{name}.png')
+        fig.savefig(path, dpi=90)
+        plt.close(fig)
+        written.append(path)
+    return written
+
+
+def _labels(runs: Sequence[Run]) -> List[str]:
+    """Work-dir names, with the parent folder where two names clash."""
+    names = [run.name for run in runs]
+    return [osp.join(osp.basename(osp.dirname(osp.normpath(run.work_dir))),
+                     name) if names.count(name) > 1 else name
+            for run, name in zip(runs, names)]

@@ -1,0 +1,80 @@
+"""One Markdown row per run: config, method, student / teacher, epochs,
+best and last top-1 of each head, wall time."""
+import os.path as osp
+from typing import Dict, List, Optional, Sequence
+
+from .runs import Run
+
+HEAD_KEYS = (('main', 'top1'), ('aux', 'aux/top1'),
+             ('teacher', 'teacher/top1'), ('bbox mAP', 'coco/bbox_mAP'))
+COLUMNS = ('config', 'method', 'student', 'teacher', 'epochs')
+
+
+def _config(run: Run):
+    if run.config_file is None:
+        return None
+    from mmengine.config import Config
+    return Config.fromfile(run.config_file)
+
+
+def _arch(model) -> str:
+    """A short name of a student / teacher config entry."""
+    if model is None:
+        return '-'
+    if isinstance(model, str):
+        return osp.splitext(osp.basename(model))[0]
+    if 'network' in model:
+        return _arch(model['network'])
+    backbone = model.get('backbone') or {}
+    if backbone:
+        depth = backbone.get('depth')
+        return f"{model.get('type')} {backbone.get('type')}{depth or ''}"
+    return str(model.get('type'))
+
+
+def describe_method(model: dict, optim_wrapper: Optional[dict]) -> str:
+    """e.g. 'BinaryKLNormLoss on aux + GA', 'KDLoss on main', 'CE only'."""
+    losses = model.get('distill_losses') or {}
+    parts = [f"{cfg['type']} on {head}" for head, cfg in losses.items()]
+    method = ', '.join(parts) or 'no distillation'
+    if (optim_wrapper or {}).get('type') == 'GradAlignOptimWrapper':
+        method += ' + GA'
+    return method
+
+
+def summarize(run: Run) -> Dict[str, str]:
+    cfg = _config(run)
+    model = cfg.model if cfg is not None else {}
+    epochs = max((r.get('epoch', 0) for r in run.train), default=0)
+    row = dict(
+        config=run.name if cfg is None else osp.splitext(
+            osp.basename(run.config_file))[0],
+        method=describe_method(model, cfg.get('optim_wrapper')
+                               if cfg is not None else None),
+        student=_arch(model.get('student')),
+        teacher=_arch(model.get('teacher')),
+        epochs=str(epochs or len(run.val)))
+    for head, key in HEAD_KEYS:
+        _, values = run.series('val', key)
+        if values:
+            row[f'{head} best / last'] = f'{max(values):.2f} / ' \
+                f'{values[-1]:.2f}'
+    minutes, seconds = divmod(int(round(run.wall_seconds)), 60)
+    row['wall time'] = f'{minutes // 60}h {minutes % 60:02d}m' if \
+        minutes >= 60 else f'{minutes}m {seconds:02d}s'
+    return row
+
+
+def markdown_table(rows: Sequence[Dict[str, str]],
+                   first_columns: Sequence[str] = COLUMNS) -> str:
+    """Rows as a Markdown table: ``first_columns``, then every other key in
+    the order the rows bring them; '-' where a row has no value."""
+    columns: List[str] = list(first_columns)
+    for row in rows:
+        columns += [c for c in row if c not in columns]
+    lines = ['| ' + ' | '.join(columns) + ' |',
+             '|' + '---|' * len(columns)]
+    for row in rows:
+        lines.append('| ' + ' | '.join(row.get(c, '-') for c in columns) +
+                     ' |')
+    return '\n'.join(lines)

@@ -1,0 +1,178 @@
+"""A look at the COCO annotation files (and the images they list) of a
+config before any data set is built.
+
+MMDetection's CocoDataset reads its annotation file when it is built and
+fails on a malformed one with errors that do not name the file
+(``JSONDecodeError``, ``KeyError: 'categories'``, ``TypeError`` on a box
+with a string in it); a missing or unreadable image only fails when an epoch
+reaches it; boxes it cannot use are dropped without a word.  Here the tools
+check every COCO data set of the config first, and ``DHKDHook`` names the
+dropped boxes."""
+import json
+import math
+import os.path as osp
+from typing import List, Sequence
+
+from mmengine.config import Config
+from mmengine.registry import DATASETS
+
+from .dataset_cfgs import dataset_cfgs
+
+# the first bytes of the image formats OpenCV / Pillow decode
+_IMAGE_MAGIC = (b'\xff\xd8\xff', b'\x89PNG', b'GIF8', b'BM', b'II*\x00',
+                b'MM\x00*', b'RIFF', b'P1', b'P2', b'P3', b'P4', b'P5',
+                b'P6', b'\x00\x00\x00\x0cjP')
+
+
+def read_coco(ann_file: str) -> dict:
+    """The content of a COCO detection file, or an error naming the file:
+    missing, not JSON, without images / annotations / categories, or with a
+    box that is not four finite numbers."""
+    try:
+        with open(ann_file) as f:
+            data = json.load(f)
+    except FileNotFoundError:
+        raise FileNotFoundError(
+            f'annotation file {ann_file!r} not found: set the dataset\'s '
+            'data_root / ann_file in the config') from None
+    except (json.JSONDecodeError, UnicodeDecodeError) as err:
+        raise ValueError(f'annotation file {ann_file!r} is not valid JSON '
+                         f'({err}); is the file complete?') from None
+    missing = [k for k in ('images', 'annotations', 'categories')
+               if not isinstance(data, dict) or k not in data]
+    if missing:
+        raise ValueError(f'annotation file {ann_file!r} has no {missing}: '
+                         'not a COCO detection file')
+    for ann in data['annotations']:
+        box = ann.get('bbox')
+        if not (isinstance(box, list) and len(box) == 4 and all(
+                isinstance(v, (int, float)) and not isinstance(v, bool)
+                and math.isfinite(v) for v in box)):
+            raise ValueError(
+                f'annotation file {ann_file!r}: annotation id '
+                f'{ann.get("id")} (image {ann.get("image_id")}) has bbox '
+                f'{box!r}; COCO boxes are four numbers [x, y, width, height]')
+    return data
+
+
+def audit_coco_boxes(ann_file: str) -> List[dict]:
+    """The annotations whose box MMDetection will skip (width or height
+    below 1 pixel, or zero area; a negative width included); errors as
+    ``read_coco``."""
+    return [ann for ann in read_coco(ann_file)['annotations']
+            if ann['bbox'][2] < 1 or ann['bbox'][3] < 1
+            or ann.get('area', 1) <= 0]
+
+
+def describe_skipped(ann_file: str, skipped: List[dict]) -> str:
+    examples = ', '.join(f'id {a.get("id")} (image {a.get("image_id")}): '
+                         f'{a["bbox"]}' for a in skipped[:3])
+    negative = sum(a['bbox'][2] < 0 or a['bbox'][3] < 0 for a in skipped)
+    hint = (' Negative sizes usually mean [x1, y1, x2, y2] was written where '
+            'COCO wants [x, y, width, height].' if negative else '')
+    return (f'{len(skipped)} boxes in {ann_file} have a width or height '
+            f'below 1 pixel or zero area and are skipped by MMDetection, '
+            f'e.g. {examples}.{hint}')
+
+
+def _image_problem(path: str) -> str:
+    """'' for a file that looks like an image, else what is wrong: a fast
+    look at the first bytes, not a decode."""
+    try:
+        with open(path, 'rb') as f:
+            head = f.read(16)
+    except FileNotFoundError:
+        return 'missing'
+    except OSError as err:
+        return f'unreadable ({err.strerror})'
+    if not head:
+        return 'unreadable (empty file)'
+    if not head.startswith(_IMAGE_MAGIC):
+        return f'unreadable (not an image: starts with {head[:8]!r})'
+    return ''
+
+
+def audit_images(data: dict, img_dir: str, ann_file: str, key: str) -> None:
+    """Raise naming the counts and the first files when images listed in
+    ``data`` are missing under ``img_dir`` or are not image files."""
+    problems = {}
+    for img in data['images']:
+        name = img.get('file_name', '')
+        problem = _image_problem(osp.join(img_dir, name))
+        if problem:
+            problems[name] = problem
+    if not problems:
+        return
+    missing = [n for n, p in problems.items() if p == 'missing']
+    bad = [f'{n}: {p}' for n, p in problems.items() if p != 'missing']
+    parts = []
+    if missing:
+        parts.append(f'{len(missing)} are missing (e.g. {missing[:3]})')
+    if bad:
+        parts.append(f'{len(bad)} cannot be read (e.g. {bad[:3]})')
+    raise FileNotFoundError(
+        f'of the {len(data["images"])} images {ann_file} lists, '
+        f'{" and ".join(parts)} under {img_dir}. Set {key}.data_root / '
+        'data_prefix.img to the image folder, or fix the files / the '
+        'file_name entries.')
+
+
+def is_coco_dataset(cls: type) -> bool:
+    """Whether ``cls`` is MMDetection's CocoDataset or a subclass, without
+    importing MMDetection (the classification path runs without it)."""
+    return any(c.__name__ == 'CocoDataset' and
+               c.__module__.startswith('mmdet.datasets')
+               for c in getattr(cls, '__mro__', ()))
+
+
+def _resolve(path: str, root) -> str:
+    return osp.join(root, path) if root and not osp.isabs(path) else path
+
+
+def audit_coco_datasets(cfg: Config, loaders: Sequence[str]) -> None:
+    """Check the annotation files and images of every COCO data set (by its
+    registered type: CocoDataset or a subclass) of the ``loaders`` of
+    ``cfg``, and the evaluators' annotation files, before anything is
+    built.  ``DHKDHook(check_annotations=False)`` in custom_hooks skips
+    it."""
+    if any(isinstance(h, dict) and h.get('type') == 'DHKDHook' and
+           h.get('check_annotations') is False
+           for h in cfg.get('custom_hooks') or []):
+        return
+    checked = set()
+    for key, ds in dataset_cfgs(cfg, loaders):
+        if not isinstance(ds.get('ann_file'), str) or \
+                not _is_coco_type(ds.get('type'), cfg):
+            continue
+        root = ds.get('data_root')
+        ann_file = _resolve(ds['ann_file'], root)
+        img_dir = _resolve((ds.get('data_prefix') or {}).get('img', ''),
+                           root)
+        if '://' in ann_file + img_dir:
+            continue  # remote storage: MMDetection's file backends
+        data = read_coco(ann_file)
+        audit_images(data, img_dir, ann_file, key)
+        checked.add(osp.abspath(ann_file))
+    evaluator_keys = {'val_dataloader': 'val_evaluator',
+                      'test_dataloader': 'test_evaluator'}
+    for loader in loaders:
+        evaluators = cfg.get(evaluator_keys.get(loader)) or []
+        for ev in evaluators if isinstance(evaluators, list) else \
+                [evaluators]:
+            ann_file = ev.get('ann_file') if isinstance(ev, dict) else None
+            if isinstance(ann_file, str) and ann_file.endswith('.json') \
+                    and '://' not in ann_file and \
+                    osp.abspath(ann_file) not in checked:
+                read_coco(ann_file)
+                checked.add(osp.abspath(ann_file))
+
+
+def _is_coco_type(type_, cfg: Config) -> bool:
+    if isinstance(type_, type):
+        return is_coco_dataset(type_)
+    if not isinstance(type_, str):
+        return False
+    # the registry the Runner builds from: the config's default scope's
+    with DATASETS.switch_scope_and_registry(
+            cfg.get('default_scope')) as registry:
+        return is_coco_dataset(registry.get(type_))

@@ -1,0 +1,58 @@
+"""``--resume``: the checkpoint is read and compared with this config's model
+and optimizer before MMEngine resumes from it.  MMEngine loads the weights
+of another model with a warning only and then fails in torch ("loaded state
+dict contains a parameter group that doesn't match the size of optimizer's
+group"); a truncated file fails with "failed reading zip archive" and no
+path."""
+from typing import Optional
+
+from mmengine.model import is_model_wrapper
+from mmengine.optim import OptimWrapper
+
+from .checkpoint_file import compare_state, describe_mismatch, \
+    read_checkpoint
+
+
+def check_resume(runner, path: Optional[str], named_by: str = '') -> None:
+    """Raise naming ``path``, the mismatch and the fix when it cannot be
+    resumed by ``runner``.  ``named_by``: where the path came from (the
+    work dir's ``last_checkpoint``)."""
+    if path is None:  # nothing to resume: MMEngine starts afresh, says so
+        return
+    what = f'--resume checkpoint{named_by}'
+    # mmap: a look at keys and shapes, the tensors are not read
+    ckpt = read_checkpoint(path, what, mmap=True)
+    fresh = (f'To start a new run from its weights instead, drop --resume '
+             f'and pass --cfg-options load_from={path}.')
+    if 'state_dict' not in ckpt or 'meta' not in ckpt:
+        raise ValueError(
+            f'{what} {path} is not a training checkpoint of tools/train.py '
+            f'(no state_dict / meta: a teacher or an exported student?). '
+            f'{fresh}')
+    model = runner.model.module if is_model_wrapper(runner.model) else \
+        runner.model
+    mismatch = compare_state(ckpt['state_dict'], model)
+    if any(mismatch):
+        raise ValueError(
+            f'{what} {path} was written for another model than the one of '
+            f'{runner.cfg.filename}: '
+            f'{describe_mismatch(mismatch, len(model.state_dict()))}. '
+            'Resume with the config that wrote it (a copy is in the work '
+            f'dir it was saved in). {fresh}')
+    saved = [len(g['params'])
+             for g in ckpt.get('optimizer', {}).get('param_groups', [])]
+    if not saved:
+        return
+    # built now instead of in runner.train(), which then reuses it
+    runner.optim_wrapper = runner.build_optim_wrapper(runner.optim_wrapper)
+    if not isinstance(runner.optim_wrapper, OptimWrapper):
+        return
+    own = [len(g['params'])
+           for g in runner.optim_wrapper.optimizer.param_groups]
+    if saved != own:
+        raise ValueError(
+            f'{what} {path}: its optimizer has parameter groups of {saved} '
+            f'tensors, the optimizer of {runner.cfg.filename} {own}: the '
+            'checkpoint was written with another optimizer set-up '
+            '(optim_wrapper, paramwise_cfg) or model. Resume with the config '
+            f'that wrote it. {fresh}')

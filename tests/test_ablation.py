@@ -1,0 +1,82 @@
+"""tools/analysis/ablate_heads.py: each variant's model is what its name
+says, rows aggregate seeds, and the tool runs end to end on small data."""
+import json
+
+import pytest
+from mmengine.config import Config
+from mmengine.registry import MODELS
+
+import dhkd_det  # noqa: F401
+from cls_utils import REPO, python_tool, run_tool, save_teacher, \
+    write_override_config
+from conftest import make_cifar
+from dhkd_det.analysis.ablation import VARIANTS, ablation_rows, \
+    variant_config
+from dhkd_det.analysis.runs import Run, read_run
+
+CONFIG = f'{REPO}/configs/dhkd/cifar100_res32x4_res8x4.py'
+
+
+@pytest.mark.parametrize('variant', sorted(VARIANTS))
+def test_variant_models(variant, tmp_path):
+    path = tmp_path / f'{variant}.py'
+    path.write_text(variant_config(CONFIG, Config.fromfile(CONFIG), variant,
+                                   seed=3))
+    cfg = Config.fromfile(str(path))
+    model = MODELS.build(cfg.model)
+    task, logit, dual, ga = VARIANTS[variant]
+    assert list(model.task_losses) == ([task] if task else [])
+    assert list(model.distill_losses) == ([logit] if logit else [])
+    if logit:
+        assert type(model.distill_losses[logit]).__name__ == \
+            'BinaryKLNormLoss'
+    assert (model.student.aux_head is not None) == dual
+    assert cfg.optim_wrapper.type == ('GradAlignOptimWrapper' if ga
+                                      else 'OptimWrapper')
+    assert cfg.randomness.seed == 3
+    hooks = [h['type'] for h in cfg.custom_hooks]
+    assert 'NeuralCollapseHook' in hooks
+    assert ('DHKDHook' in hooks) == bool(logit)
+
+
+def test_rows_average_over_seeds():
+    def run(top1s, nc1):
+        return Run(work_dir='w', val=[dict(step=i + 1, top1=t, nc1=nc1)
+                                      for i, t in enumerate(top1s)],
+                   train=[{'iter': 1, 'grad/cos_backbone': 0.25}])
+    rows = ablation_rows(dict(dhkd=[run([50, 70, 60], 0.5),
+                                    run([40, 80, 64], 0.7)]))
+    row = rows[0]
+    assert row['seeds'] == '2'
+    assert row['top-1 last'] == '62.00 ± 2.83'  # 60 and 64
+    assert row['top-1 best'] == '75.00 ± 7.07'  # 70 and 80
+    assert row['nc1'] == '0.60 ± 0.14'
+    assert row['cos_backbone'] == '0.25 ± 0.00'
+
+
+def test_ablate_heads_end_to_end(tmp_path):
+    data = tmp_path / 'data'
+    make_cifar(str(data), num_classes=10, n_train=64, n_test=32)
+    save_teacher(tmp_path / 'teacher.pth')
+    cfg = write_override_config(
+        str(tmp_path / 'cfg.py'), 'configs/dhkd/cifar100_res32x4_res8x4.py',
+        str(data))
+    out = tmp_path / 'ablate'
+    proc = run_tool(python_tool(
+        'analysis/ablate_heads.py', cfg, '--variants', 'ce_only',
+        'both_one_head', 'dhkd', '--ga', '--out', str(out),
+        '--cfg-options', f'model.teacher_ckpt={tmp_path / "teacher.pth"}',
+        'train_cfg.max_epochs=1'), cwd=str(tmp_path), timeout=900)
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    assert '[4/4] dhkd_ga, seed 0' in proc.stdout
+    rows = json.loads((out / 'ablation.json').read_text())
+    assert [r['variant'] for r in rows] == ['ce_only', 'both_one_head',
+                                            'dhkd', 'dhkd_ga']
+    for row in rows:  # the last validation of each variant's own run
+        run = read_run(str(out / row['variant'] / 'seed_0'))
+        assert row['top-1 last'] == f"{run.series('val', 'top1')[1][-1]:.2f}"
+        assert row['nc1'] == f"{run.series('val', 'nc1')[1][-1]:.2f}"
+    table = (out / 'ablation.md').read_text()
+    assert table.startswith('| variant | seeds | top-1 last |')
+    assert (out / 'plots' / 'accuracy.png').is_file()
+    assert (out / 'dhkd_ga' / 'seed_0' / 'dhkd_ga.py').is_file()

@@ -1,0 +1,91 @@
+"""A checkpoint save interrupted part-way through the write (killed, or
+failing with an error) loses nothing: the previous checkpoint, the previous
+best and ``last_checkpoint`` stay intact and ``--resume`` continues from
+them, through the real tools/train.py with max_keep_ckpts=1."""
+import os
+
+import pytest
+import torch
+
+from cls_utils import python_tool, run_tool, save_teacher, \
+    write_override_config
+from conftest import make_cifar
+
+CONFIG = 'configs/dhkd/cifar100_res32x4_res8x4.py'
+
+
+@pytest.fixture(scope='module')
+def setup(tmp_path_factory):
+    root = tmp_path_factory.mktemp('atomic')
+    make_cifar(str(root / 'data'), num_classes=10, n_train=32, n_test=16)
+    save_teacher(root / 'teacher.pth')
+    cfg = write_override_config(
+        str(root / 'cfg.py'), CONFIG, str(root / 'data'),
+        extra=f'''
+custom_imports = dict(imports=['dhkd_det', 'save_fault_hook'],
+                      allow_failed_imports=False)
+model['teacher_ckpt'] = {str(root / 'teacher.pth')!r}
+default_hooks = dict(logger=dict(interval=1), checkpoint=dict(
+    interval=1, max_keep_ckpts=1, save_best='rising', rule='greater'))
+val_evaluator = dict(_delete_=True, type='RisingMetric')
+test_evaluator = val_evaluator
+''')
+    return root, cfg
+
+
+def train(cfg, wd, cwd, *args, fault=''):
+    return run_tool(python_tool('train.py', cfg, '--work-dir', str(wd),
+                                *args), cwd=str(cwd),
+                    env_extra={'DHKD_FAULT': fault})
+
+
+def partial_files(wd):
+    return [f for f in os.listdir(wd) if f.endswith('.partial')]
+
+
+def last_checkpoint(wd):
+    return (wd / 'last_checkpoint').read_text().strip()
+
+
+@pytest.mark.parametrize('fault', ['kill', 'raise'])
+def test_interrupted_save_then_resume(setup, tmp_path, fault):
+    root, cfg = setup
+    wd = tmp_path / 'wd'
+    proc = train(cfg, wd, tmp_path, fault=f'{fault}:epoch_2.pth')
+    assert proc.returncode != 0, proc.stderr[-3000:]
+    if fault == 'raise':
+        assert 'injected by the test' in proc.stderr
+        assert partial_files(wd) == []  # the half-written file is removed
+    # epoch_1 (the one max_keep_ckpts=1 would have deleted first) is intact
+    assert not (wd / 'epoch_2.pth').exists()
+    assert last_checkpoint(wd) == str(wd / 'epoch_1.pth')
+    assert torch.load(wd / 'epoch_1.pth')['meta']['epoch'] == 1
+    assert (wd / 'best_rising_epoch_1.pth').is_file()
+
+    proc = train(cfg, wd, tmp_path, '--resume')
+    out = proc.stdout + proc.stderr
+    assert proc.returncode == 0, out[-5000:]
+    assert 'resumed epoch: 1' in out
+    assert torch.load(wd / 'epoch_2.pth')['meta']['epoch'] == 2
+    assert last_checkpoint(wd) == str(wd / 'epoch_2.pth')
+    assert not (wd / 'epoch_1.pth').exists()  # deleted after epoch_2 landed
+    assert partial_files(wd) == []  # a killed run's leftover is cleaned up
+
+
+def test_interrupted_best_save_keeps_the_previous_best(setup, tmp_path):
+    root, cfg = setup
+    wd = tmp_path / 'wd'
+    proc = train(cfg, wd, tmp_path, fault='kill:best_rising_epoch_2.pth')
+    assert proc.returncode != 0
+    # MMEngine deletes the previous best before writing the new one
+    assert torch.load(wd / 'best_rising_epoch_1.pth')['meta']['epoch'] == 1
+    assert not (wd / 'best_rising_epoch_2.pth').exists()
+    assert last_checkpoint(wd) == str(wd / 'epoch_2.pth')
+
+    proc = train(cfg, wd, tmp_path, '--resume', '--cfg-options',
+                 'train_cfg.max_epochs=3')
+    out = proc.stdout + proc.stderr
+    assert proc.returncode == 0, out[-5000:]
+    assert 'resumed epoch: 2' in out
+    assert (wd / 'epoch_3.pth').is_file()
+    assert (wd / 'best_rising_epoch_1.pth').is_file()

@@ -1,0 +1,117 @@
+"""A bad COCO annotation file or image folder, fed to the real
+tools/train.py and tools/test.py with our Faster R-CNN DHKD config, stops
+before MMDetection builds the data sets, with an error naming the file
+(MMDetection's own are JSONDecodeError without the file, KeyError:
+'categories', a TypeError on a string coordinate, or a failure mid-epoch
+for a missing image)."""
+import json
+import os
+import os.path as osp
+import subprocess
+import sys
+
+import pytest
+
+pytest.importorskip('mmdet')
+pytest.importorskip('mmcv.ops')
+
+from det_utils import (REPO, SMALL_FASTER_RCNN, small_data_cfg,  # noqa: E402
+                       write_config, write_tiny_coco)
+
+DHKD_CFG = osp.join(REPO, 'configs', 'dhkd', 'coco_faster_rcnn_r101_r50.py')
+
+
+def setup_project(root):
+    data = osp.join(root, 'data')
+    train_json = write_tiny_coco(data, 'train', num_images=4, seed=0)
+    write_tiny_coco(data, 'val', num_images=2, seed=1)
+    teacher_cfg = write_config(
+        osp.join(root, 'teacher.py'),
+        "_base_ = 'mmdet::faster_rcnn/faster-rcnn_r101_fpn_2x_coco.py'\n"
+        f'model = {SMALL_FASTER_RCNN!r}\n')
+    cfg = write_config(
+        osp.join(root, 'distill.py'),
+        f'_base_ = {DHKD_CFG!r}\n'
+        f'model = dict(student={SMALL_FASTER_RCNN!r}, '
+        f'teacher={teacher_cfg!r}, teacher_ckpt="unused.pth")\n' +
+        small_data_cfg(data))
+    return data, train_json, cfg
+
+
+def run(tool, *args, cwd):
+    env = dict(os.environ)
+    env['PYTHONPATH'] = REPO + os.pathsep + env.get('PYTHONPATH', '')
+    proc = subprocess.run([sys.executable, osp.join(REPO, 'tools', tool),
+                           *args], cwd=cwd, env=env, capture_output=True,
+                          text=True, timeout=600)
+    assert proc.returncode != 0
+    for cryptic in ('JSONDecodeError', "KeyError: 'categories'",
+                    'TypeError'):
+        assert cryptic not in proc.stderr, proc.stderr[-3000:]
+    return proc.stderr
+
+
+def rewrite(path, change):
+    with open(path) as f:
+        data = json.load(f)
+    change(data)
+    with open(path, 'w') as f:
+        json.dump(data, f)
+
+
+def no_categories(data):
+    del data['categories']
+
+
+def string_box(data):
+    data['annotations'][1]['bbox'] = ['10', '12', '30', '20']
+
+
+@pytest.mark.parametrize('bad, message', [
+    ('not_json', "annotation file '{ann}' is not valid JSON"),
+    (no_categories, "annotation file '{ann}' has no ['categories']: not a "
+                    'COCO detection file'),
+    (string_box, "annotation file '{ann}': annotation id 2 (image 1) has "
+                 "bbox ['10', '12', '30', '20']; COCO boxes are four "
+                 'numbers'),
+])
+def test_bad_annotation_file_is_named_before_the_build(tmp_path, bad,
+                                                       message):
+    data, ann, cfg = setup_project(str(tmp_path))
+    if bad == 'not_json':
+        with open(ann, 'w') as f:
+            f.write('{"images": [{"id": 1, "file_na')
+    else:
+        rewrite(ann, bad)
+    err = run('train.py', cfg, '--work-dir', str(tmp_path / 'wd'),
+              cwd=str(tmp_path))
+    # MMDetection joins data_root and ann_file as given
+    assert message.format(ann=osp.join(data + '/', 'annotations/train.json')) \
+        in err, err[-3000:]
+    assert not (tmp_path / 'wd').exists() or \
+        not list((tmp_path / 'wd').glob('*.pth'))
+
+
+def test_missing_and_unreadable_images_before_training(tmp_path):
+    data, ann, cfg = setup_project(str(tmp_path))
+    os.remove(osp.join(data, 'images', 'train_1.jpg'))
+    os.remove(osp.join(data, 'images', 'train_3.jpg'))
+    err = run('train.py', cfg, '--work-dir', str(tmp_path / 'wd'),
+              cwd=str(tmp_path))
+    assert 'of the 4 images' in err and \
+        "2 are missing (e.g. ['train_1.jpg', 'train_3.jpg'])" in err, \
+        err[-3000:]
+    assert 'train_dataloader.dataset.data_root / data_prefix.img' in err
+
+
+def test_unreadable_test_image_before_testing(tmp_path):
+    data, ann, cfg = setup_project(str(tmp_path))
+    with open(osp.join(data, 'images', 'val_0.jpg'), 'w') as f:
+        f.write('')
+    ckpt = tmp_path / 'any.pth'
+    ckpt.write_bytes(b'')
+    err = run('test.py', cfg, str(ckpt), '--work-dir', str(tmp_path / 'wd'),
+              cwd=str(tmp_path))
+    assert "1 cannot be read (e.g. ['val_0.jpg: unreadable (empty file)'])" \
+        in err, err[-3000:]
+    assert 'test_dataloader.dataset.data_root' in err

@@ -1,0 +1,111 @@
+"""The deciding experiment of DHKD in one command: train the same student,
+teacher, seed and schedule with CE only, the logit-level loss only, both
+losses on one head, and both on two heads (DHKD), optionally DHKD with
+gradient alignment; then print and save the table (mean ± std over seeds of
+top-1, NC1 / NC2, final gradient cosines where logged) and the overlaid
+curves.
+
+    python tools/analysis/ablate_heads.py configs/dhkd/cifar100_res56_res20.py \
+        --seeds 0 1 2 --ga --cfg-options model.teacher_ckpt=PATH
+
+Any classification distillation config works, with any data set it names;
+--cfg-options (data roots, teacher checkpoint, epochs, ...) apply to every
+run.  Results go to --out (default work_dirs/ablate_<config>/): one work dir
+per variant and seed with its override config, ablation.md, ablation.json
+and plots/.
+"""
+import argparse
+import json
+import os
+import os.path as osp
+import subprocess
+import sys
+import time
+
+REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
+sys.path.insert(0, REPO)
+
+from mmengine.config import Config, DictAction  # noqa: E402
+
+from dhkd_det.analysis import markdown_table, plot_runs, read_run  # noqa
+from dhkd_det.analysis.ablation import (DEFAULT_VARIANTS, VARIANTS,  # noqa
+                                        ablation_rows, variant_config)
+
+
+def parse_args():
+    parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
+    parser.add_argument('config', help='a classification distillation config')
+    parser.add_argument('--variants', nargs='+', choices=sorted(VARIANTS),
+                        default=list(DEFAULT_VARIANTS))
+    parser.add_argument('--ga', action='store_true',
+                        help='also run DHKD with gradient alignment')
+    parser.add_argument('--seeds', nargs='+', type=int, default=[0])
+    parser.add_argument('--out', help='output folder')
+    parser.add_argument('--cfg-options', nargs='+', action=DictAction,
+                        default={}, help='overrides for every run')
+    return parser.parse_args()
+
+
+def train(config: str, work_dir: str, options: dict) -> None:
+    cmd = [sys.executable, osp.join(REPO, 'tools', 'train.py'), config,
+           '--work-dir', work_dir]
+    if options:
+        cmd += ['--cfg-options'] + [f'{k}={_option(v)}'
+                                    for k, v in options.items()]
+    log = osp.join(work_dir, 'train_stdout.log')
+    with open(log, 'w') as f:
+        proc = subprocess.run(cmd, stdout=f, stderr=subprocess.STDOUT)
+    if proc.returncode:
+        with open(log) as f:
+            tail = f.read()[-3000:]
+        sys.exit(f'{tail}\nablate_heads: the run in {work_dir} failed '
+                 f'(full output: {log})')
+
+
+def _option(value) -> str:
+    """A parsed --cfg-options value back in DictAction's syntax."""
+    if isinstance(value, (list, tuple)):
+        inner = ','.join(_option(v) for v in value)
+        return f'[{inner}]' if isinstance(value, list) else f'({inner})'
+    return str(value)
+
+
+def main():
+    args = parse_args()
+    base = osp.abspath(args.config)
+    cfg = Config.fromfile(base)
+    name = osp.splitext(osp.basename(base))[0]
+    out = osp.abspath(args.out or osp.join('work_dirs', f'ablate_{name}'))
+    variants = list(args.variants) + (['dhkd_ga'] if args.ga and 'dhkd_ga'
+                                      not in args.variants else [])
+    runs = {}
+    total = len(variants) * len(args.seeds)
+    start = time.time()
+    for variant in variants:
+        runs[variant] = []
+        for seed in args.seeds:
+            work_dir = osp.join(out, variant, f'seed_{seed}')
+            os.makedirs(work_dir, exist_ok=True)
+            override = osp.join(work_dir, f'{variant}.py')
+            with open(override, 'w') as f:
+                f.write(variant_config(base, cfg, variant, seed))
+            done = sum(len(r) for r in runs.values())
+            print(f'[{done + 1}/{total}] {variant}, seed {seed} '
+                  f'({time.time() - start:.0f} s so far)', flush=True)
+            train(override, work_dir, args.cfg_options)
+            runs[variant].append(read_run(work_dir))
+    rows = ablation_rows(runs)
+    table = markdown_table(rows, first_columns=('variant', 'seeds'))
+    with open(osp.join(out, 'ablation.md'), 'w') as f:
+        f.write(table + '\n')
+    with open(osp.join(out, 'ablation.json'), 'w') as f:
+        json.dump(rows, f, indent=1)
+    figures = plot_runs([r[0] for r in runs.values()],
+                        osp.join(out, 'plots'))
+    print(table)
+    print(f'table: {out}/ablation.md, curves: {out}/plots/ '
+          f'({len(figures)} figures), {time.time() - start:.0f} s')
+
+
+if __name__ == '__main__':
+    main()

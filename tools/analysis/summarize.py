@@ -1,0 +1,39 @@
+"""Print one Markdown table of runs: config, method, student / teacher,
+epochs, best and last top-1 of each head (and bbox mAP), wall time.
+
+    python tools/analysis/summarize.py work_dirs/* [--out results.md]
+
+Folders that are not work dirs of a run are skipped with a note.
+"""
+import argparse
+import os.path as osp
+import sys
+
+sys.path.insert(0, osp.dirname(osp.dirname(osp.dirname(osp.abspath(
+    __file__)))))
+
+from dhkd_det.analysis import markdown_table, read_run, summarize  # noqa
+
+
+def main():
+    parser = argparse.ArgumentParser(description='Summarize runs')
+    parser.add_argument('work_dirs', nargs='+')
+    parser.add_argument('--out', help='also write the table to this file')
+    args = parser.parse_args()
+    rows = []
+    for work_dir in args.work_dirs:
+        try:
+            rows.append(summarize(read_run(work_dir)))
+        except FileNotFoundError as err:
+            print(f'skipped: {err}', file=sys.stderr)
+    if not rows:
+        sys.exit('no runs found')
+    table = markdown_table(rows)
+    print(table)
+    if args.out:
+        with open(args.out, 'w') as f:
+            f.write(table + '\n')
+
+
+if __name__ == '__main__':
+    main()
