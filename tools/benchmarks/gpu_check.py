@@ -854,6 +854,10 @@ def main():
     # dozen runners whose config copies nobody reads.  Plain JSON instead.
     Config.pretty_text = property(
         lambda cfg: json.dumps(cfg.to_dict(), indent=1, default=str))
+    # `timeout` stops a run with SIGTERM: leave through `finally`, so that
+    # the summary is still written and the JSON printed
+    signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(
+        'gpu_check: stopped by SIGTERM'))
     # stdout carries the JSON alone; logs and warnings go to stderr
     stdout, sys.stdout = sys.stdout, sys.stderr
     report = Report(args.out, args.budget or sizes.budget)
