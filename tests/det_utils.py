@@ -1,6 +1,6 @@
 """Small detection fixtures for the CPU tests: a tiny COCO-format data set
-written to disk, and small Faster R-CNN / RetinaNet configs (ResNet-18,
-narrow FPN, few proposals, no pretrained weights)."""
+written to disk, and small Faster R-CNN / Cascade R-CNN / RetinaNet configs
+(ResNet-18, narrow FPN, few proposals, no pretrained weights)."""
 import copy
 import json
 import os
@@ -109,14 +109,41 @@ SMALL_RETINANET = dict(
     test_cfg=dict(nms_pre=300, score_thr=0.0))
 
 
-def small_faster_rcnn(dual: bool = True, **overrides) -> Config:
-    """A small Faster R-CNN model config (dual RoI head by default)."""
+def small_faster_rcnn(dual: bool = True,
+                      bbox_head: str = 'Shared2FCBBoxHead',
+                      **overrides) -> Config:
+    """A small Faster R-CNN model config with the box head ``bbox_head``
+    (one of MMDetection's ConvFC heads), dual by default."""
     model = _small('faster_rcnn/faster-rcnn_r50_fpn_2x_coco.py',
                    SMALL_FASTER_RCNN, overrides)
+    model.roi_head.bbox_head.update(_box_head(bbox_head, dual))
     if dual:
         model.roi_head.type = 'DualStandardRoIHead'
-        model.roi_head.bbox_head.type = 'DualShared2FCBBoxHead'
     return model
+
+
+def small_cascade_rcnn(dual: bool = True, **overrides) -> Config:
+    """A small Cascade R-CNN model config (three stages of
+    ``Shared2FCBBoxHead``), dual in every stage by default."""
+    small = copy.deepcopy(SMALL_FASTER_RCNN)
+    # the cascade's per-stage lists are set below, stage by stage
+    rcnn_head = small['roi_head'].pop('bbox_head')
+    rcnn_sampler = small['train_cfg'].pop('rcnn')['sampler']
+    model = _small('cascade_rcnn/cascade-rcnn_r50_fpn_1x_coco.py', small,
+                   overrides)
+    for head in model.roi_head.bbox_head:
+        head.update(rcnn_head, **_box_head('Shared2FCBBoxHead', dual))
+    for stage_cfg in model.train_cfg.rcnn:
+        stage_cfg.sampler.update(rcnn_sampler)
+    if dual:
+        model.roi_head.type = 'DualCascadeRoIHead'
+    return model
+
+
+def _box_head(plain_type: str, dual: bool) -> dict:
+    # narrow convs keep the four-conv head quick on CPU
+    convs = dict(conv_out_channels=WIDTH) if 'Conv' in plain_type else {}
+    return dict(type=('Dual' if dual else '') + plain_type, **convs)
 
 
 def small_retinanet(dual: bool = True, **overrides) -> Config:

@@ -64,7 +64,7 @@ def no_categories(data):
 
 
 def string_box(data):
-    data['annotations'][1]['bbox'] = ['10', '12', '30', '20']
+    data['annotations'][1].update(image_id=1, bbox=['10', '12', '30', '20'])
 
 
 @pytest.mark.parametrize('bad, message', [

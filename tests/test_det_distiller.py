@@ -1,6 +1,9 @@
-"""DetDistiller on small Faster R-CNN / RetinaNet pairs (CPU, random init)."""
+"""DetDistiller on small Faster R-CNN / Cascade R-CNN / RetinaNet pairs
+(CPU, random init)."""
 import copy
+import importlib.util
 import math
+import os.path as osp
 
 import pytest
 
@@ -13,8 +16,10 @@ from mmdet.testing import demo_mm_inputs  # noqa: E402
 from mmengine.optim import OptimWrapper  # noqa: E402
 
 import dhkd_det  # noqa: E402,F401
-from det_utils import (CLASSES, mmdet_scope, save_detector,  # noqa
-                       small_faster_rcnn, small_retinanet)
+from dhkd_det.losses import BinaryKLNormLoss  # noqa: E402
+from det_utils import (CLASSES, REPO, mmdet_scope, save_detector,  # noqa
+                       small_cascade_rcnn, small_faster_rcnn,
+                       small_retinanet)
 
 BKL = dict(aux=dict(type='BinaryKLNormLoss', temperature=2.0))
 
@@ -121,29 +126,176 @@ def test_teacher_runs_on_the_students_sampled_rois(tmp_path):
                       teacher_state=same)
     model.student.load_state_dict(probe.state_dict())
     seen = {}
-    roi_head = model.student.roi_head
-    t_roi_head = model.teacher.roi_head
-    bbox_loss, t_forward = roi_head.bbox_loss, t_roi_head._bbox_forward
+    student_pass, t_forward = model._two_stage_student, \
+        model.teacher.roi_head._bbox_forward
 
-    def record_student(x, sampling_results):
-        seen['student'] = bbox_loss(x, sampling_results)
-        return seen['student']
+    def record_student(*args):
+        losses, seen['student'] = student_pass(*args)
+        return losses, seen['student']
 
     def record_teacher(x, rois):
         seen['rois'] = rois
         seen['teacher'] = t_forward(x, rois)
         return seen['teacher']
 
-    roi_head.bbox_loss = record_student
-    t_roi_head._bbox_forward = record_teacher
+    model._two_stage_student = record_student
+    model.teacher.roi_head._bbox_forward = record_teacher
     model.train()
     model.log_agreement = True
     losses = losses_of(model)
-    assert torch.equal(seen['rois'], seen['student']['rois'])
+    (distilled, ) = seen['student']
+    assert torch.equal(seen['rois'], distilled.where[1])
     assert seen['rois'].shape[0] == 2 * 64  # the sampler's RoIs, no more
     assert torch.allclose(seen['teacher']['cls_score'],
-                          seen['student']['cls_score'], atol=1e-5)
+                          distilled.logits['main'], atol=1e-5)
     assert float(losses['teacher_agree']) == 1.0
+
+
+# student config builders -> (dual student, plain teacher); the
+# four-conv student learns from a Shared2FC teacher (teacher and student
+# box heads need not match, only their C+1 logits)
+STUDENTS = {
+    'faster_rcnn': (small_faster_rcnn, small_faster_rcnn),
+    'faster_rcnn_4conv1fc': (lambda dual=True: small_faster_rcnn(
+        dual, bbox_head='Shared4Conv1FCBBoxHead'), small_faster_rcnn),
+    'cascade_rcnn': (small_cascade_rcnn, small_cascade_rcnn),
+    'retinanet': (small_retinanet, small_retinanet),
+}
+
+
+@pytest.mark.parametrize('kind', list(STUDENTS))
+def test_student_losses_are_mmdetections(tmp_path, kind):
+    """With the distillation losses taken out of the dict, a distillation
+    step gives exactly ``student.loss`` on the same batch and RNG state
+    (sampling is random): the student's losses are MMDetection's own code.
+    The cascade student has nonlinear aux heads, whose dropout must not
+    shift the later stages' random sampling."""
+    build, build_teacher = STUDENTS[kind]
+    student = build()
+    if kind == 'cascade_rcnn':
+        for head in student.roi_head.bbox_head:
+            head.aux_head = 'nonlinear'
+        for stage_cfg in student.train_cfg.rcnn[1:]:
+            # fewer RoIs than the previous stage gives: sampled at random
+            stage_cfg.sampler.num = 32
+    model = distiller(tmp_path, student, build_teacher(dual=False))
+    model.train()
+    model.log_agreement = True
+    data = model.data_preprocessor(data_batch(), True)
+    torch.manual_seed(7)
+    losses = model.loss(data['inputs'], copy.deepcopy(data['data_samples']))
+    torch.manual_seed(7)
+    want = model.student.loss(data['inputs'],
+                              copy.deepcopy(data['data_samples']))
+    distill_keys = {k for k in losses if 'bkl' in k}
+    assert distill_keys and all(float(losses[k].detach()) > 0
+                                for k in distill_keys)
+    got = {k: v for k, v in losses.items()
+           if k not in distill_keys | {'teacher_agree'}}
+    assert set(got) == set(want)
+    for key, value in want.items():
+        values = value if isinstance(value, list) else [value]
+        got_values = got[key] if isinstance(got[key], list) else [got[key]]
+        assert len(got_values) == len(values), key
+        for g, w in zip(got_values, values):
+            assert torch.equal(g, w), key
+
+
+def test_cascade_distils_every_stage_on_its_own_rois(tmp_path):
+    """Teacher = the student's weights (plain Cascade R-CNN): the teacher's
+    stage-i head runs on the student's stage-i RoIs (logits equal the
+    student's stage-i main logits); stage i's aux logits line up with those
+    RoIs, its loss is logged as s{i}.loss_bkl_aux, weighted like the
+    stage's own losses, and reaches only stage i's aux head."""
+    student_cfg = small_cascade_rcnn()
+    torch.manual_seed(0)
+    probe = MODELS.build(copy.deepcopy(student_cfg))
+    probe.init_weights()
+    same = {k: v for k, v in probe.state_dict().items() if 'aux' not in k}
+    model = distiller(tmp_path, student_cfg, small_cascade_rcnn(dual=False),
+                      teacher_state=same)
+    model.student.load_state_dict(probe.state_dict())
+    seen = dict(teacher=[])
+    student_pass = model._two_stage_student
+    t_forward = model.teacher.roi_head._bbox_forward
+
+    def record_student(*args):
+        losses, seen['student'] = student_pass(*args)
+        return losses, seen['student']
+
+    def record_teacher(stage, x, rois):
+        result = t_forward(stage, x, rois)
+        seen['teacher'].append((stage, rois, result['cls_score']))
+        return result
+
+    model._two_stage_student = record_student
+    model.teacher.roi_head._bbox_forward = record_teacher
+    model.train()
+    model.log_agreement = True
+    losses = losses_of(model)
+
+    stages, teacher = seen['student'], seen['teacher']
+    weights = model.student.roi_head.stage_loss_weights
+    assert [t[0] for t in teacher] == [0, 1, 2]
+    assert 'loss_bkl_aux' not in losses
+    assert float(losses['teacher_agree']) == 1.0
+    bkl = BinaryKLNormLoss(temperature=2.0)
+    for i, (part, (_, t_rois, t_logits)) in enumerate(zip(stages, teacher)):
+        stage, rois = part.where
+        assert stage == i and torch.equal(t_rois, rois)
+        assert part.loss_prefix == f's{i}.' and part.loss_weight == weights[i]
+        assert torch.allclose(t_logits, part.logits['main'], atol=1e-5)
+        assert part.logits['aux'].shape == (rois.shape[0], len(CLASSES) + 1)
+        assert torch.allclose(losses[f's{i}.loss_bkl_aux'],
+                              weights[i] * bkl(part.logits['aux'], t_logits))
+    assert not torch.equal(teacher[0][1], teacher[1][1])
+
+    heads = model.student.roi_head.bbox_head
+    for i in range(3):
+        aux_params = [list(heads[j].fc_cls_aux.parameters()) for j in range(3)]
+        grads = torch.autograd.grad(
+            losses[f's{i}.loss_bkl_aux'],
+            [p for params in aux_params for p in params] +
+            [heads[i].fc_cls.weight], retain_graph=True, allow_unused=True)
+        per_head = [grads[2 * j:2 * j + 2] for j in range(3)]
+        for j, (g_weight, g_bias) in enumerate(per_head):
+            reached = g_weight is not None and g_weight.abs().sum() > 0
+            assert reached == (i == j), (i, j)
+        assert grads[-1] is None or not grads[-1].any()  # not the main head
+    # gradient alignment sees every stage's loss as distillation
+    total, _ = model.parse_losses(losses)
+    assert torch.allclose(total.grad_align_parts[1],
+                          sum(losses[f's{i}.loss_bkl_aux'] for i in range(3)))
+
+
+def load_export_tool():
+    spec = importlib.util.spec_from_file_location(
+        'export_student', osp.join(REPO, 'tools', 'export_student.py'))
+    tool = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(tool)
+    return tool
+
+
+@pytest.mark.parametrize('kind', ['cascade_rcnn', 'faster_rcnn_4conv1fc'])
+def test_export_tool_gives_plain_mmdet_student(tmp_path, kind):
+    """tools/export_student.py's state dict loads strictly into the plain
+    MMDetection detector (CascadeRoIHead / Shared4Conv1FCBBoxHead), which
+    predicts exactly as the distiller's student."""
+    build, build_teacher = STUDENTS[kind]
+    model = distiller(tmp_path, build(), build_teacher(dual=False))
+    state = load_export_tool().student_state_dict(model.state_dict())
+    plain = MODELS.build(build(dual=False))
+    plain.load_state_dict(state, strict=True)
+    model.eval(), plain.eval()
+    with torch.no_grad():
+        got = model(**model.data_preprocessor(data_batch(), False),
+                    mode='predict')
+        want = plain(**plain.data_preprocessor(data_batch(), False),
+                     mode='predict')
+    for g, w in zip(got, want):
+        assert len(g.pred_instances) > 0
+        for key in ('bboxes', 'scores', 'labels'):
+            assert torch.equal(g.pred_instances[key], w.pred_instances[key])
 
 
 def test_predict_is_the_students(tmp_path):
@@ -242,19 +394,29 @@ def test_teacher_checkpoint_of_another_architecture(tmp_path):
 
 @pytest.mark.parametrize('student,teacher,losses,match', [
     ('plain', 'plain', BKL, 'needs a student with an aux'),
+    ('cascade', 'plain', BKL, 'box-head stage'),
+    ('dual', 'cascade', BKL, 'box-head stage'),
+    ('half_cascade', 'cascade', BKL, r'stages \[1\] have no aux'),
+    ('plain_cascade', 'cascade', dict(main=dict(type='KDLoss')),
+     'sampled RoIs'),
     ('dual', 'plain', {}, 'would never be trained'),
     ('dual', 'retina', BKL, 'two-stage detector but the teacher'),
     ('dual', 'caffe', BKL, 'normalise images differently'),
     ('dual', 'plain', dict(head=BKL['aux']), "heads are"),
 ])
 def test_bad_configs(student, teacher, losses, match):
+    half_cascade = small_cascade_rcnn()
+    half_cascade.roi_head.bbox_head[1].type = 'Shared2FCBBoxHead'
     students = dict(plain=small_faster_rcnn(dual=False),
-                    dual=small_faster_rcnn())
+                    dual=small_faster_rcnn(), cascade=small_cascade_rcnn(),
+                    half_cascade=half_cascade,
+                    plain_cascade=small_cascade_rcnn(dual=False))
     caffe = small_faster_rcnn(dual=False)
     caffe.data_preprocessor.update(mean=[103.53, 116.28, 123.675],
                                    std=[1.0, 1.0, 1.0], bgr_to_rgb=False)
     teachers = dict(plain=small_faster_rcnn(dual=False),
-                    retina=small_retinanet(dual=False), caffe=caffe)
+                    retina=small_retinanet(dual=False), caffe=caffe,
+                    cascade=small_cascade_rcnn(dual=False))
     with pytest.raises((ValueError, TypeError, KeyError), match=match):
         MODELS.build(dict(type='DetDistiller', student=students[student],
                           teacher=teachers[teacher], distill_losses=losses))
@@ -274,8 +436,9 @@ def test_retinanet_teacher_on_the_same_anchors(tmp_path):
     model.student.load_state_dict(probe.state_dict())
     model.train()
     data = model.data_preprocessor(data_batch(), True)
-    losses, logits, _, keep = model._one_stage_student(**data)
-    t_logits = model.teacher_logits(data['inputs'], keep)
+    losses, (distilled, ) = model._one_stage_student(**data)
+    logits, keep = distilled.logits, distilled.where
+    (t_logits, ) = model.teacher_logits(data['inputs'], [keep])
     assert torch.equal(keep.index, keep.mask.nonzero().squeeze(1))
     assert logits['aux'].shape == t_logits.shape == (int(keep.mask.sum()),
                                                      len(CLASSES))

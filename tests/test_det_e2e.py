@@ -92,6 +92,14 @@ def test_config_overrides_and_example_project():
                                    'coco_faster_rcnn_r101_r18.py'))
     assert r18.model.student.backbone.depth == 18
     assert r18.model.student.neck.in_channels == [64, 128, 256, 512]
+    cascade = Config.fromfile(osp.join(REPO, 'configs/dhkd/'
+                                       'coco_cascade_rcnn_r101_r50.py'))
+    assert cascade.model.student.roi_head.type == 'DualCascadeRoIHead'
+    assert [h.type for h in cascade.model.student.roi_head.bbox_head] == [
+        'DualShared2FCBBoxHead'] * 3
+    assert 'cascade_rcnn_r101_fpn_20e' in cascade.model.teacher_ckpt
+    assert cascade.train_cfg.max_epochs == 20
+    assert not {'student', 'stage_head'} & set(cascade)
     retina = Config.fromfile(osp.join(REPO, 'configs/dhkd/'
                                       'coco_retinanet_r101_r50.py'))
     assert retina.model.student.bbox_head.type == 'DualRetinaHead'
@@ -107,6 +115,7 @@ def test_config_overrides_and_example_project():
 
 @pytest.mark.parametrize('name', ['coco_faster_rcnn_r101_r50.py',
                                   'coco_faster_rcnn_r101_r18.py',
+                                  'coco_cascade_rcnn_r101_r50.py',
                                   'coco_retinanet_r101_r50.py'])
 def test_real_configs_build(name):
     """The full-size distillers build (no weights are downloaded: the

@@ -1,5 +1,7 @@
-"""The dual detection heads: plain contract kept, aux only on request,
-prediction identical to the plain MMDetection model after export."""
+"""The dual detection heads: MMDetection's own forwards and outputs, the aux
+classifier on the classification feature, prediction identical to the plain
+MMDetection model after export, the sampled RoIs handed over stage by
+stage."""
 import pytest
 
 pytest.importorskip('mmdet')
@@ -10,10 +12,11 @@ from mmdet.registry import MODELS  # noqa: E402
 from mmdet.testing import demo_mm_inputs  # noqa: E402
 
 import dhkd_det  # noqa: E402,F401
+from dhkd_det.heads import inputs_of  # noqa: E402
 from dhkd_det.heads.dual_retina_head import (  # noqa: E402
     distilled_anchors, per_anchor_logits)
-from det_utils import (CLASSES, mmdet_scope, small_faster_rcnn,  # noqa
-                       small_retinanet)
+from det_utils import (CLASSES, mmdet_scope, small_cascade_rcnn,  # noqa
+                       small_faster_rcnn, small_retinanet)
 
 
 def plain_state(model):
@@ -29,56 +32,94 @@ def batch(model, n=2, shape=(3, 128, 160), training=False, seed=0):
     return model.data_preprocessor(data, training)
 
 
+# (dual type, its plain MMDetection type, extra args): a ConvFC layout with
+# convs and fcs in every branch, and the two named ConvFC heads
+BOX_HEADS = [
+    ('DualConvFCBBoxHead', 'ConvFCBBoxHead',
+     dict(num_shared_convs=1, num_shared_fcs=0, num_cls_convs=1,
+          num_cls_fcs=1, num_reg_convs=1, num_reg_fcs=1,
+          conv_out_channels=8)),
+    ('DualShared2FCBBoxHead', 'Shared2FCBBoxHead', {}),
+    ('DualShared4Conv1FCBBoxHead', 'Shared4Conv1FCBBoxHead',
+     dict(conv_out_channels=8)),
+]
+
+
 @pytest.mark.parametrize('aux_head', ['linear', 'nonlinear'])
-def test_bbox_head_plain_contract(aux_head):
-    cfg = dict(type='DualShared2FCBBoxHead', in_channels=8,
-               fc_out_channels=16, roi_feat_size=7, num_classes=3,
-               aux_head=aux_head)
-    head = MODELS.build(cfg)
+@pytest.mark.parametrize('dual_type,plain_type,extra', BOX_HEADS)
+def test_bbox_heads_are_mmdetections_plus_aux(dual_type, plain_type, extra,
+                                              aux_head):
+    """Same weights -> the dual head's cls_score / bbox_pred are the plain
+    MMDetection head's; the aux classifier reads the classification
+    branch's feature (the input of fc_cls)."""
+    cfg = dict(in_channels=8, fc_out_channels=16, roi_feat_size=7,
+               num_classes=3, **extra)
+    torch.manual_seed(0)
+    head = MODELS.build(dict(cfg, type=dual_type, aux_head=aux_head))
     head.init_weights()
-    plain_cfg = {k: v for k, v in cfg.items() if k != 'aux_head'}
-    plain = MODELS.build(dict(plain_cfg, type='Shared2FCBBoxHead'))
-    plain.load_state_dict(plain_state(head))
-    head.eval(), plain.eval()
+    plain = MODELS.build(dict(cfg, type=plain_type))
+    plain.load_state_dict(plain_state(head), strict=True)
+    assert set(head.state_dict()) - set(plain.state_dict()) == {
+        k for k in head.state_dict() if k.startswith('fc_cls_aux.')}
     x = torch.randn(5, 8, 7, 7)
-    outs = head(x)
-    assert len(outs) == 2
-    for a, b in zip(outs, plain(x)):
-        assert torch.equal(a, b)
-    cls, reg, aux = head(x, with_aux=True)
-    assert torch.equal(cls, outs[0]) and torch.equal(reg, outs[1])
-    assert aux.shape == cls.shape == (5, 4)
-    empty = head(torch.zeros(0, 8, 7, 7), with_aux=True)
-    assert [t.shape[0] for t in empty] == [0, 0, 0]
+    for mode in ('train', 'eval'):
+        getattr(head, mode)(), getattr(plain, mode)()
+        with inputs_of(head.fc_cls) as cls_feats:
+            outs = head(x)
+        want = plain(x)
+        assert len(outs) == 2
+        for got, expected in zip(outs, want):
+            assert torch.equal(got, expected)
+    assert len(cls_feats) == 1
+    aux = head.fc_cls_aux(cls_feats[0])
+    assert aux.shape == outs[0].shape == (5, 4)
+    if aux_head == 'linear':
+        # fc_cls's weights in fc_cls_aux give fc_cls's logits back
+        head.fc_cls_aux.load_state_dict(head.fc_cls.state_dict())
+        assert torch.equal(head.fc_cls_aux(cls_feats[0]), outs[0])
+    with inputs_of(head.fc_cls) as cls_feats:
+        head(torch.zeros(0, 8, 7, 7))
+    assert head.fc_cls_aux(cls_feats[0]).shape == (0, 4)
 
 
-def test_bbox_head_rejects_custom_cls_channels():
+@pytest.mark.parametrize('dual_type,plain_type,extra', BOX_HEADS)
+def test_bbox_head_rejects_custom_cls_channels(dual_type, plain_type, extra):
+    # MMDetection refuses classification-branch layers without fc_cls
+    no_cls_branch = {k: v for k, v in extra.items()
+                     if not k.startswith('num_cls')}
     with pytest.raises(ValueError, match='C\\+1'):
-        MODELS.build(dict(type='DualShared2FCBBoxHead', in_channels=8,
+        MODELS.build(dict(type=dual_type, in_channels=8,
                           fc_out_channels=16, num_classes=3,
-                          with_cls=False))
+                          with_cls=False, **no_cls_branch))
 
 
-@pytest.mark.parametrize('builder,aux_name', [
-    (small_faster_rcnn, 'fc_cls_aux'),
-    (small_retinanet, 'retina_cls_aux'),
-])
-def test_export_predicts_like_plain_mmdet(builder, aux_name):
+DETECTORS = {
+    'faster_rcnn': small_faster_rcnn,
+    'faster_rcnn_4conv1fc': lambda dual: small_faster_rcnn(
+        dual, bbox_head='Shared4Conv1FCBBoxHead'),
+    'cascade_rcnn': small_cascade_rcnn,
+    'retinanet': small_retinanet,
+}
+
+
+@pytest.mark.parametrize('kind', list(DETECTORS))
+def test_export_predicts_like_plain_mmdet(kind):
     """Dual-head detector -> drop the aux keys -> plain MMDetection model
-    (Shared2FCBBoxHead / RetinaHead): identical predictions, and the aux
-    classifier is never evaluated at test time."""
+    (its plain box / RetinaNet heads): identical predictions, and the aux
+    classifiers are never evaluated at test time."""
+    builder = DETECTORS[kind]
     torch.manual_seed(0)
     dual = MODELS.build(builder(dual=True))
     dual.init_weights()
     plain = MODELS.build(builder(dual=False))
     plain.load_state_dict(plain_state(dual), strict=True)
-    assert any(aux_name in k for k in dual.state_dict())
+    aux_modules = [m for name, m in dual.named_modules()
+                   if name.endswith('_aux')]
+    assert len(aux_modules) == (3 if kind == 'cascade_rcnn' else 1)
     assert not any('aux' in k for k in plain.state_dict())
     calls = []
-    aux = dict(dual.named_modules())[
-        'roi_head.bbox_head.fc_cls_aux' if aux_name == 'fc_cls_aux'
-        else 'bbox_head.retina_cls_aux']
-    aux.register_forward_hook(lambda *a: calls.append(1))
+    for aux in aux_modules:
+        aux.register_forward_hook(lambda *a: calls.append(1))
     dual.eval(), plain.eval()
     data = batch(dual)
     with torch.no_grad():
@@ -94,39 +135,66 @@ def test_export_predicts_like_plain_mmdet(builder, aux_name):
             assert torch.equal(g[key], w[key]), key
 
 
-def test_roi_head_returns_aux_and_sampled_rois():
+@pytest.mark.parametrize('kind', ['faster_rcnn', 'cascade_rcnn'])
+def test_roi_heads_record_each_stages_sampled_rois(kind):
+    """Inside ``recording()`` MMDetection's own loss hands over, per stage,
+    the RoIs its box loss sampled with their labels, fc_cls's logits and
+    its input; outside, nothing is kept."""
     torch.manual_seed(0)
-    model = MODELS.build(small_faster_rcnn())
+    model = MODELS.build(DETECTORS[kind](dual=True))
     model.init_weights()
     model.train()
     data = batch(model, training=True)
+    roi_head = model.roi_head
+    with roi_head.recording() as stages:
+        losses = model.loss(data['inputs'], data['data_samples'])
+    assert roi_head._recorded is None
+    num_stages = 3 if kind == 'cascade_rcnn' else 1
+    assert [s.stage for s in stages] == list(range(num_stages))
+    if kind == 'cascade_rcnn':
+        assert [s.loss_prefix for s in stages] == ['s0.', 's1.', 's2.']
+        assert [s.loss_weight for s in stages] == roi_head.stage_loss_weights
+        assert {f's{i}.loss_cls' for i in range(3)} <= set(losses)
+        # later stages sample from the previous stage's refined boxes
+        assert not torch.equal(stages[0].rois, stages[1].rois)
+    else:
+        assert (stages[0].loss_prefix, stages[0].loss_weight) == ('', 1.0)
+        assert {'loss_cls', 'loss_bbox', 'acc'} <= set(losses)
     x = model.extract_feat(data['inputs'])
-    proposals = model.rpn_head.predict(x, data['data_samples'], rescale=False)
-    losses, res = model.roi_head.loss_and_bbox_results(
-        x, proposals, data['data_samples'])
-    assert {'loss_cls', 'loss_bbox', 'acc'} <= set(losses)
-    n = res['rois'].shape[0]
-    assert res['cls_score'].shape == res['cls_score_aux'].shape == (
-        n, len(CLASSES) + 1)
-    assert res['labels'].shape == (n, )
-    assert int(res['labels'].max()) == len(CLASSES)  # background present
-    # the same RoIs through the head again give the same logits
-    again = model.roi_head._bbox_forward(x, res['rois'], with_aux=True)
-    assert torch.allclose(again['cls_score'], res['cls_score'])
-    assert torch.allclose(again['cls_score_aux'], res['cls_score_aux'])
+    for s in stages:
+        n = s.rois.shape[0]
+        # the sampler's RoIs of both images (later cascade stages sample
+        # from fewer boxes, the previous stage's)
+        assert n == 2 * 64 if s.stage == 0 else 0 < n <= 2 * 64
+        assert s.cls_score.shape == (n, len(CLASSES) + 1)
+        assert s.labels.shape == (n, )
+        assert int(s.labels.max()) == len(CLASSES)  # background present
+        box_head = roi_head.bbox_head[s.stage] if num_stages > 1 \
+            else roi_head.bbox_head
+        assert torch.equal(box_head.fc_cls(s.cls_feat), s.cls_score)
+        assert box_head.fc_cls_aux(s.cls_feat).shape == s.cls_score.shape
+        # the same RoIs through the stage's head again give the same logits
+        again = roi_head._bbox_forward(s.stage, x, s.rois) if num_stages > 1 \
+            else roi_head._bbox_forward(x, s.rois)
+        assert torch.allclose(again['cls_score'], s.cls_score, atol=1e-6)
 
 
 def test_retina_head_aux_and_anchor_order():
     torch.manual_seed(0)
     model = MODELS.build(small_retinanet())
     model.init_weights()
+    plain = MODELS.build(small_retinanet(dual=False))
+    plain.load_state_dict(plain_state(model), strict=True)
     data = batch(model, training=True)
     head = model.bbox_head
     x = model.extract_feat(data['inputs'])
-    cls, reg = head(x)
-    cls2, reg2, aux = head(x, with_aux=True)
-    for a, b in zip(cls + reg, cls2 + reg2):
+    with inputs_of(head.retina_cls) as cls_feats:
+        cls, reg = head(x)
+    want_cls, want_reg = plain.bbox_head(x)
+    for a, b in zip(cls + reg, want_cls + want_reg):
         assert torch.equal(a, b)
+    assert len(cls_feats) == len(cls)  # one classification feature a level
+    aux = [head.retina_cls_aux(f) for f in cls_feats]
     assert [a.shape for a in aux] == [c.shape for c in cls]
     # both classifiers start from the focal-loss prior
     assert torch.allclose(head.retina_cls_aux.bias, head.retina_cls.bias)

@@ -4,8 +4,9 @@ Keeps ``student.*`` weights, drops the auxiliary branch (every module whose
 name contains ``aux``) and the classification wrapper prefix, so that:
 - a classification student loads into the plain zoo network
   (``MODELS.build(dict(type='resnet8x4'))``) with ``strict=True``;
-- a detection student loads into MMDetection's own Faster R-CNN / RetinaNet
-  config (``tools/test.py mmdet-config exported.pth``).
+- a detection student loads into MMDetection's own config of the plain
+  detector (Faster R-CNN, Cascade R-CNN with every stage's ``fc_cls_aux``
+  dropped, RetinaNet): ``tools/test.py mmdet-config exported.pth``.
 
     python tools/export_student.py work_dirs/x/epoch_240.pth student.pth
 

@@ -115,8 +115,10 @@ class BaseDistiller(BaseModel):
             if 'loss' in key:
                 value = value if isinstance(value, torch.Tensor) else sum(
                     v.mean() for v in value)
-                parts[key in distill_keys] = parts[key in distill_keys] + \
-                    value.mean()
+                # a stage prefix ('s1.loss_bkl_aux', as MMDetection's
+                # cascade names its stage losses) keeps a distillation loss
+                is_distill = key.rsplit('.', 1)[-1] in distill_keys
+                parts[is_distill] = parts[is_distill] + value.mean()
         total.grad_align_parts = tuple(parts)
         return total, log_vars
 

@@ -1,27 +1,32 @@
 """Detection distiller: DHKD on a detector's classification branch.
 
-Two-stage (Faster R-CNN): the teacher runs its backbone, neck and RoI box
-head on the student's *sampled* RoIs (no teacher RPN, no teacher loss), so
-the C+1 logits of teacher and student line up one to one.  One-stage
-(RetinaNet): the teacher's head runs on its own features of the same images,
-and the per-anchor sigmoid logits are compared on the anchors the student's
-loss uses (valid and assigned positive or negative, not ignored).
-In both the student keeps MMDetection's own losses.
+The student's losses are MMDetection's own: the distiller calls
+``student.loss`` and collects, on the way, the logits and the classification
+features the distillation needs (see ``heads/capture.py``).
+
+Two-stage (Faster R-CNN, Cascade R-CNN): the teacher runs its backbone, neck
+and box head of stage i on the RoIs the student's stage i *sampled* (no
+teacher RPN, no teacher loss), so the C+1 logits of teacher and student line
+up one to one, stage by stage.  One-stage (RetinaNet): the teacher's head
+runs on its own features of the same images, and the per-anchor sigmoid
+logits are compared on the anchors the student's loss uses (valid and
+assigned positive or negative, not ignored).
 """
-import copy
-from contextlib import contextmanager
-from typing import Dict, NamedTuple, Optional, Tuple, Union
+from contextlib import ExitStack, contextmanager
+from typing import Dict, List, NamedTuple, Optional, Tuple, Union
 
 import torch
 import torch.nn as nn
 from mmdet.models.dense_heads import AnchorHead
 from mmdet.models.detectors import BaseDetector
+from mmdet.models.roi_heads import CascadeRoIHead
 from mmdet.models.utils import unpack_gt_instances
 from mmdet.registry import MODELS
 from mmdet.structures import SampleList
 from mmengine.registry import DefaultScope
 from torch import Tensor
 
+from ..heads.capture import inputs_of, outputs_of
 from ..heads.dual_retina_head import distilled_anchors, per_anchor_logits
 from ..losses import DKDLoss
 from ..ops import check_ops_device
@@ -38,6 +43,15 @@ class KeptAnchors(NamedTuple):
     index: Tensor
 
 
+class Distilled(NamedTuple):
+    """Student logits a distillation loss compares with the teacher's."""
+    logits: Logits  # by head: 'main', 'aux' (None without aux classifier)
+    target: Optional[Tensor]  # class labels (two-stage), for DKD
+    where: Union[Tuple[int, Tensor], KeptAnchors]  # (stage, RoIs) | anchors
+    loss_prefix: str = ''  # as the student names the stage's own losses
+    loss_weight: float = 1.0  # as the student weights them
+
+
 @MODELS.register_module()
 class DetDistiller(BaseDistiller, BaseDetector):
     """A student detector distilled from a frozen teacher detector.
@@ -49,17 +63,25 @@ class DetDistiller(BaseDistiller, BaseDetector):
         teacher='mmdet::faster_rcnn/faster-rcnn_r101_fpn_2x_coco.py',
         distill_losses=dict(aux=dict(type='BinaryKLNormLoss', temperature=2))
 
-    One-stage: a RetinaNet student with ``bbox_head.type='DualRetinaHead'``.
+    Any ConvFC box head has a dual version (``DualConvFCBBoxHead``,
+    ``DualShared2FCBBoxHead``, ``DualShared4Conv1FCBBoxHead``).  Cascade
+    R-CNN: ``roi_head.type='DualCascadeRoIHead'`` with a dual box head in
+    every stage and a Cascade R-CNN teacher of as many stages; stage i is
+    distilled on its own sampled RoIs, logged as ``s{i}.loss_<loss>_aux``
+    and weighted by ``stage_loss_weights[i]`` like MMDetection's stage
+    losses.  One-stage: a RetinaNet student with
+    ``bbox_head.type='DualRetinaHead'``.
     Baselines put a ``KDLoss`` / ``DKDLoss`` on the 'main' head of a student
-    without aux classifier instead (two-stage: ``DualStandardRoIHead`` over a
-    plain ``Shared2FCBBoxHead``, which hands over the sampled RoIs).
-    Prediction is the student's own, main head only.
+    without aux classifier instead (two-stage: ``DualStandardRoIHead`` /
+    ``DualCascadeRoIHead`` over plain box heads, which hand over the
+    sampled RoIs).  Prediction is the student's own, main head only.
 
     Args:
         student: config of the student detector.
         teacher: the teacher's model config, config file path or ``mmdet::``
-            config name; same classes, same input normalisation and, for
-            one-stage, the same anchors as the student.
+            config name; same classes, same input normalisation, for
+            two-stage the same number of box-head stages and for one-stage
+            the same anchors as the student.
         teacher_ckpt: its checkpoint (path or URL), loaded lazily.
         distill_losses: ``{'aux' | 'main': loss_cfg}``.
         data_preprocessor: defaults to the student's.
@@ -102,8 +124,9 @@ class DetDistiller(BaseDistiller, BaseDetector):
         if 'aux' in self.distill_losses and not self.has_aux:
             raise ValueError(
                 "model.distill_losses['aux'] needs a student with an aux "
-                "classifier: roi_head.type='DualStandardRoIHead' with "
-                "bbox_head.type='DualShared2FCBBoxHead', or "
+                "classifier: roi_head.type='DualStandardRoIHead' (or "
+                "'DualCascadeRoIHead') with a dual box head such as "
+                "bbox_head.type='DualShared2FCBBoxHead' in every stage, or "
                 "bbox_head.type='DualRetinaHead'")
         if self.has_aux and 'aux' not in self.distill_losses:
             raise ValueError(
@@ -111,11 +134,12 @@ class DetDistiller(BaseDistiller, BaseDetector):
                 "has no 'aux' loss, so it would never be trained: add one, "
                 'or use the plain head type in model.student')
         if self.distill_losses and self.two_stage and not hasattr(
-                self.student.roi_head, 'loss_and_bbox_results'):
+                self.student.roi_head, 'recording'):
             raise TypeError(
                 "distillation needs the student's sampled RoIs: set "
-                "roi_head.type='DualStandardRoIHead' in model.student (over "
-                "a plain Shared2FCBBoxHead for main-head KD / DKD baselines)")
+                "roi_head.type='DualStandardRoIHead' (Cascade R-CNN: "
+                "'DualCascadeRoIHead') in model.student, over plain box "
+                'heads for main-head KD / DKD baselines')
         if not self.two_stage and any(isinstance(fn, DKDLoss)
                                       for fn in self.distill_losses.values()):
             raise ValueError('DKDLoss needs softmax logits with a background '
@@ -129,6 +153,15 @@ class DetDistiller(BaseDistiller, BaseDetector):
                 f'teacher ({type(self.teacher).__name__}) is '
                 f'{kinds[not self.two_stage]}: model.teacher must be of the '
                 "student's kind so their logits line up")
+        if self.two_stage:
+            t, s = (len(_box_heads(m)) for m in (self.teacher, self.student))
+            if t != s:
+                raise ValueError(
+                    f"the teacher's RoI head has {t} box-head stage(s), the "
+                    f"student's {s}: the teacher's stage i runs on the "
+                    "student's stage-i RoIs, so distil a Cascade R-CNN from "
+                    'a Cascade R-CNN with the same num_stages (and a '
+                    'single-stage RoI head from a single-stage one)')
         t, s = _num_classes(self.teacher), _num_classes(self.student)
         if t != s:
             raise ValueError(
@@ -155,97 +188,110 @@ class DetDistiller(BaseDistiller, BaseDetector):
     def loss(self, batch_inputs: Tensor,
              batch_data_samples: SampleList) -> Dict[str, Tensor]:
         """The student's MMDetection losses plus the distillation losses
-        (scaled by ``distill_scale``)."""
+        (scaled by ``distill_scale``; per stage, prefixed and weighted as the
+        student's own stage losses)."""
         if not self.distill_losses:
             return self.student.loss(batch_inputs, batch_data_samples)
         student_pass = self._two_stage_student if self.two_stage \
             else self._one_stage_student
-        losses, logits, target, where = student_pass(batch_inputs,
-                                                     batch_data_samples)
+        losses, distilled = student_pass(batch_inputs, batch_data_samples)
         if self.distill_scale == 0:
-            losses.update(self.zero_distill_losses(logits))
+            for part in distilled:
+                losses.update(_prefixed(part.loss_prefix,
+                                        self.zero_distill_losses(part.logits)))
             return losses
-        t_logits = self.teacher_logits(batch_inputs, where)
-        losses.update(self.scaled_distill_losses(logits, t_logits, target))
+        t_logits = self.teacher_logits(batch_inputs,
+                                       [part.where for part in distilled])
+        for part, t in zip(distilled, t_logits):
+            part_losses = self.scaled_distill_losses(part.logits, t,
+                                                     part.target)
+            losses.update(_prefixed(part.loss_prefix, {
+                k: v * part.loss_weight
+                for k, v in part_losses.items()
+            }))
         if self.log_agreement:
-            losses['teacher_agree'] = self.agreement(logits['main'].detach(),
-                                                     t_logits)
+            # over every distilled RoI / anchor, all stages together
+            losses['teacher_agree'] = self.agreement(
+                torch.cat([part.logits['main'].detach()
+                           for part in distilled]), torch.cat(t_logits))
         return losses
 
-    # ----- student passes: (losses, logits by head, labels, where) -------
+    # ----- student passes: (the student's losses, what is distilled) -----
     def _two_stage_student(self, inputs: Tensor, data_samples: SampleList
-                           ) -> Tuple[dict, Logits, Tensor, Tensor]:
-        """``TwoStageDetector.loss``, keeping the box results of the sampled
-        RoIs; ``where`` is those RoIs (n, 5)."""
-        student = self.student
-        x = student.extract_feat(inputs)
-        losses = {}
-        if student.with_rpn:
-            proposal_cfg = student.train_cfg.get('rpn_proposal',
-                                                 student.test_cfg.rpn)
-            rpn_data_samples = copy.deepcopy(data_samples)
-            for sample in rpn_data_samples:
-                sample.gt_instances.labels = torch.zeros_like(
-                    sample.gt_instances.labels)
-            rpn_losses, rpn_results_list = student.rpn_head.loss_and_predict(
-                x, rpn_data_samples, proposal_cfg=proposal_cfg)
-            losses.update({
-                f'rpn_{k}' if 'loss' in k and 'rpn' not in k else k: v
-                for k, v in rpn_losses.items()
-            })
-        else:
-            rpn_results_list = [s.proposals for s in data_samples]
-        roi_losses, bbox_results = student.roi_head.loss_and_bbox_results(
-            x, rpn_results_list, data_samples)
-        losses.update(roi_losses)
-        logits = dict(main=bbox_results['cls_score'],
-                      aux=bbox_results.get('cls_score_aux'))
-        return losses, logits, bbox_results['labels'], bbox_results['rois']
+                           ) -> Tuple[dict, List[Distilled]]:
+        """``student.loss``; per box-head stage, the logits of the sampled
+        RoIs, where = (stage, RoIs)."""
+        with self.student.roi_head.recording() as stages:
+            losses = self.student.loss(inputs, data_samples)
+        box_heads = _box_heads(self.student)
+        # the aux classifier runs after the student's loss, so that its
+        # random ops (the nonlinear head's dropout) leave the sampling of
+        # later stages as in plain training
+        return losses, [
+            Distilled(
+                logits=dict(main=stage.cls_score,
+                            aux=box_heads[stage.stage].fc_cls_aux(
+                                stage.cls_feat) if self.has_aux else None),
+                target=stage.labels, where=(stage.stage, stage.rois),
+                loss_prefix=stage.loss_prefix, loss_weight=stage.loss_weight)
+            for stage in stages
+        ]
 
     def _one_stage_student(self, inputs: Tensor, data_samples: SampleList
-                           ) -> Tuple[dict, Logits, None, KeptAnchors]:
-        """``SingleStageDetector.loss`` with the aux logits; ``where`` is the
-        anchors the loss covers, as a mask and as indices."""
+                           ) -> Tuple[dict, List[Distilled]]:
+        """``student.loss``; the logits of the anchors the loss covers,
+        where = those anchors (``KeptAnchors``)."""
         head = self.student.bbox_head
-        x = self.student.extract_feat(inputs)
+        with ExitStack() as stack:
+            outs = stack.enter_context(outputs_of(head))
+            cls_feats = stack.enter_context(inputs_of(
+                head.retina_cls)) if self.has_aux else None
+            losses = self.student.loss(inputs, data_samples)
+        cls_scores = outs[0][0]
         gt_instances, gt_ignore, img_metas = unpack_gt_instances(data_samples)
-        outs = head(x, with_aux=True) if self.has_aux else head(x)
-        losses = head.loss_by_feat(outs[0], outs[1], gt_instances, img_metas,
-                                   gt_ignore)
-        mask = distilled_anchors(head, outs[0], gt_instances, img_metas,
+        mask = distilled_anchors(head, cls_scores, gt_instances, img_metas,
                                  gt_ignore)
         # the step's one wait for the GPU here (the count of kept anchors);
         # gathering by index then costs none, where each boolean-mask
         # selection of the student's, aux and teacher logits would wait again
         keep = KeptAnchors(mask, mask.nonzero().squeeze(1))
         channels = head.cls_out_channels
-        logits = dict(
-            main=per_anchor_logits(outs[0], channels).index_select(
-                0, keep.index),
-            aux=per_anchor_logits(outs[2], channels).index_select(
-                0, keep.index) if self.has_aux else None)
-        return losses, logits, None, keep
+        aux = None
+        if self.has_aux:
+            aux = per_anchor_logits(
+                [head.retina_cls_aux(f) for f in cls_feats],
+                channels).index_select(0, keep.index)
+        logits = dict(main=per_anchor_logits(cls_scores, channels)
+                      .index_select(0, keep.index), aux=aux)
+        return losses, [Distilled(logits=logits, target=None, where=keep)]
 
     # ----- the teacher ----------------------------------------------------
     @torch.no_grad()
     def teacher_logits(self, inputs: Tensor,
-                       where: Union[Tensor, KeptAnchors]) -> Tensor:
-        """Teacher logits aligned with the student's: on the RoIs ``where``
-        (two-stage) or on the anchors ``where`` kept (one-stage)."""
+                       wheres: List[Union[Tuple[int, Tensor], KeptAnchors]]
+                       ) -> List[Tensor]:
+        """Teacher logits aligned with the student's, one tensor per entry of
+        ``wheres``: on the RoIs of ``(stage, rois)`` by the teacher's box head
+        of that stage (two-stage), or on the ``KeptAnchors``."""
         self.load_teacher()
         x = self.teacher.extract_feat(inputs)
         if self.two_stage:
-            return self.teacher.roi_head._bbox_forward(x, where)['cls_score']
+            roi_head = self.teacher.roi_head
+            if isinstance(roi_head, CascadeRoIHead):
+                return [roi_head._bbox_forward(stage, x, rois)['cls_score']
+                        for stage, rois in wheres]
+            return [roi_head._bbox_forward(x, rois)['cls_score']
+                    for _, rois in wheres]
         cls_scores = self.teacher.bbox_head(x)[0]
         channels = self.teacher.bbox_head.cls_out_channels
         logits = per_anchor_logits(cls_scores, channels)
-        if logits.shape[0] != where.mask.shape[0]:
+        (keep, ) = wheres
+        if logits.shape[0] != keep.mask.shape[0]:
             raise ValueError(
                 f'the teacher head gives {logits.shape[0]} anchors for this '
-                f'batch, the student {where.mask.shape[0]}: teacher and '
+                f'batch, the student {keep.mask.shape[0]}: teacher and '
                 'student need the same anchor_generator and feature strides')
-        return logits.index_select(0, where.index)
-
+        return [logits.index_select(0, keep.index)]
 
 
 @contextmanager
@@ -265,19 +311,37 @@ def _is_two_stage(detector: nn.Module) -> bool:
     raise TypeError(
         f'{type(detector).__name__} is not supported by DetDistiller: use a '
         'two-stage detector with a StandardRoIHead (Faster R-CNN) or a '
-        'single-stage detector with an anchor head (RetinaNet)')
+        'CascadeRoIHead (Cascade R-CNN), or a single-stage detector with an '
+        'anchor head (RetinaNet)')
+
+
+def _box_heads(detector: nn.Module) -> List[nn.Module]:
+    """The box head of each stage of a two-stage detector's RoI head."""
+    heads = detector.roi_head.bbox_head
+    return list(heads) if isinstance(heads, nn.ModuleList) else [heads]
 
 
 def _has_aux(detector: nn.Module) -> bool:
-    if getattr(detector, 'with_roi_head', False):
-        return hasattr(detector.roi_head.bbox_head, 'fc_cls_aux')
-    return hasattr(detector.bbox_head, 'retina_cls_aux')
+    if not getattr(detector, 'with_roi_head', False):
+        return hasattr(detector.bbox_head, 'retina_cls_aux')
+    dual = [hasattr(head, 'fc_cls_aux') for head in _box_heads(detector)]
+    if any(dual) and not all(dual):
+        plain = [i for i, d in enumerate(dual) if not d]
+        raise ValueError(
+            f'the box heads of stages {plain} have no aux classifier while '
+            'the others have one: give every stage a dual box head (e.g. '
+            "type='DualShared2FCBBoxHead'), so that every stage is distilled")
+    return all(dual)
 
 
 def _num_classes(detector: nn.Module) -> int:
-    head = detector.roi_head.bbox_head if getattr(
+    head = _box_heads(detector)[-1] if getattr(
         detector, 'with_roi_head', False) else detector.bbox_head
     return head.num_classes
+
+
+def _prefixed(prefix: str, losses: Dict[str, Tensor]) -> Dict[str, Tensor]:
+    return {prefix + key: value for key, value in losses.items()}
 
 
 def _check_same_normalisation(teacher_pre: nn.Module,

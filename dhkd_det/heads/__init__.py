@@ -1,9 +1,17 @@
 """MMDetection heads with DHKD's auxiliary classifier, registered in mmdet's
-``MODELS``.  Each subclasses the plain head and keeps its contract: the aux
-logits are computed only when asked for (``with_aux=True``), so prediction
-and every mmdet code path run exactly the plain head."""
-from .dual_bbox_head import DualShared2FCBBoxHead
+``MODELS``.  Each subclasses the plain head and adds only the aux
+classifier: forwards, losses and prediction are MMDetection's own, and the
+aux classifier is evaluated only by the distiller, on the classification
+feature it collects while the detector computes its losses."""
+from .capture import inputs_of, outputs_of
+from .dual_bbox_head import (DualConvFCBBoxHead, DualShared2FCBBoxHead,
+                             DualShared4Conv1FCBBoxHead)
 from .dual_retina_head import DualRetinaHead
-from .dual_roi_head import DualStandardRoIHead
+from .dual_roi_head import (DualCascadeRoIHead, DualStandardRoIHead,
+                            SampledRoIs)
 
-__all__ = ['DualShared2FCBBoxHead', 'DualStandardRoIHead', 'DualRetinaHead']
+__all__ = [
+    'DualConvFCBBoxHead', 'DualShared2FCBBoxHead',
+    'DualShared4Conv1FCBBoxHead', 'DualStandardRoIHead', 'DualCascadeRoIHead',
+    'DualRetinaHead', 'SampledRoIs', 'inputs_of', 'outputs_of'
+]

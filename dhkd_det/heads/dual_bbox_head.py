@@ -1,34 +1,36 @@
-"""Faster R-CNN's box head with DHKD's auxiliary classifier ``fc_cls_aux``."""
-from typing import Optional, Tuple, Union
-
-from mmdet.models.roi_heads.bbox_heads import Shared2FCBBoxHead
+"""MMDetection's ConvFC box heads with DHKD's auxiliary classifier
+``fc_cls_aux``."""
+from mmdet.models.roi_heads.bbox_heads import (ConvFCBBoxHead,
+                                               Shared2FCBBoxHead,
+                                               Shared4Conv1FCBBoxHead)
 from mmdet.registry import MODELS
-from torch import Tensor
 
 from ..models.dual_head import build_aux_head
 
 
-@MODELS.register_module()
-class DualShared2FCBBoxHead(Shared2FCBBoxHead):
-    """``Shared2FCBBoxHead`` plus ``fc_cls_aux``, a second classifier on the
-    same RoI feature as ``fc_cls`` (C+1 logits, background included).
+class AuxClassifierMixin:
+    """Adds ``fc_cls_aux``, a second classifier of the classification
+    branch's feature (the input of ``fc_cls``, ``cls_last_dim`` wide) giving
+    C+1 logits, background included.
 
-    ``fc_cls`` keeps MMDetection's classification loss and makes the
-    predictions; ``fc_cls_aux`` is trained only by the distillation loss
-    against the teacher's C+1 logits.  The parameters of the plain head keep
-    their names, so dropping ``fc_cls_aux`` leaves a ``Shared2FCBBoxHead``
-    checkpoint.
+    The box head's forward is MMDetection's, untouched: ``fc_cls`` keeps the
+    detector's classification loss and makes the predictions.  ``fc_cls_aux``
+    is evaluated only by the distiller, on the input of ``fc_cls`` collected
+    while the detector computes its own losses (``inputs_of(fc_cls)``), and
+    is trained only by the distillation loss.  The plain head's parameters
+    keep their names, so dropping ``fc_cls_aux`` leaves a checkpoint of the
+    plain head.
 
     Args:
         aux_head: 'linear' or 'nonlinear' (see ``build_aux_head``).
-        Other args: as ``Shared2FCBBoxHead``.
+        Other args: as the plain head.
     """
 
     def __init__(self, *args, aux_head: str = 'linear', **kwargs) -> None:
         super().__init__(*args, **kwargs)
         if not self.with_cls or self.custom_cls_channels:
             raise ValueError(
-                'DualShared2FCBBoxHead needs a softmax classifier with C+1 '
+                f'{type(self).__name__} needs a softmax classifier with C+1 '
                 'outputs (with_cls=True and a loss_cls without custom '
                 'channels) to match the teacher logits')
         self.fc_cls_aux = build_aux_head(aux_head, self.cls_last_dim,
@@ -41,21 +43,20 @@ class DualShared2FCBBoxHead(Shared2FCBBoxHead):
                      override=dict(name='fc_cls_aux'))
             ]
 
-    def forward(self, x: Tensor, with_aux: bool = False
-                ) -> Union[Tuple[Tensor, Tensor],
-                           Tuple[Tensor, Tensor, Optional[Tensor]]]:
-        """RoI features (n, C_in, 7, 7) -> ``(cls_score (n, C+1), bbox_pred)``
-        exactly as ``Shared2FCBBoxHead``; with ``with_aux`` also the aux
-        logits (n, C+1) of the same feature."""
-        # Shared2FCBBoxHead's trunk: no convs, two shared fcs, and no branch
-        # layers, so the classification and regression features coincide.
-        if self.with_avg_pool:
-            x = self.avg_pool(x)
-        x = x.flatten(1)
-        for fc in self.shared_fcs:
-            x = self.relu(fc(x))
-        cls_score = self.fc_cls(x)
-        bbox_pred = self.fc_reg(x) if self.with_reg else None
-        if with_aux:
-            return cls_score, bbox_pred, self.fc_cls_aux(x)
-        return cls_score, bbox_pred
+
+@MODELS.register_module()
+class DualConvFCBBoxHead(AuxClassifierMixin, ConvFCBBoxHead):
+    """``ConvFCBBoxHead`` (any trunk and branch layout) plus ``fc_cls_aux``
+    on the classification branch's feature."""
+
+
+@MODELS.register_module()
+class DualShared2FCBBoxHead(AuxClassifierMixin, Shared2FCBBoxHead):
+    """``Shared2FCBBoxHead`` (Faster R-CNN, Cascade R-CNN) plus
+    ``fc_cls_aux``."""
+
+
+@MODELS.register_module()
+class DualShared4Conv1FCBBoxHead(AuxClassifierMixin, Shared4Conv1FCBBoxHead):
+    """``Shared4Conv1FCBBoxHead`` (the GN+WS and ResNeSt R-CNNs) plus
+    ``fc_cls_aux``."""

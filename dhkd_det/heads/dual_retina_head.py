@@ -1,10 +1,9 @@
 """RetinaNet's head with DHKD's auxiliary classifier ``retina_cls_aux``."""
-from typing import List, Tuple
+from typing import List
 
 import torch
 import torch.nn as nn
 from mmdet.models.dense_heads import AnchorHead, RetinaHead
-from mmdet.models.utils import multi_apply
 from mmdet.registry import MODELS
 from mmdet.utils import InstanceList, OptInstanceList
 from torch import Tensor
@@ -18,11 +17,14 @@ class DualRetinaHead(RetinaHead):
     on the classification tower giving per-anchor sigmoid logits
     (``num_base_priors * num_classes`` channels, as ``retina_cls``).
 
-    ``retina_cls`` keeps the focal loss and makes the predictions;
-    ``retina_cls_aux`` is trained only by the distillation loss.  Plain
-    parameter names are kept, so dropping ``retina_cls_aux`` leaves a
-    ``RetinaHead`` checkpoint.  Both classifiers start from the focal-loss
-    prior (bias for p = 0.01) unless ``init_cfg`` says otherwise.
+    The forward is ``RetinaHead``'s, untouched: ``retina_cls`` keeps the
+    focal loss and makes the predictions.  ``retina_cls_aux`` is evaluated
+    only by the distiller, on each level's input of ``retina_cls`` collected
+    while the detector computes its own losses, and is trained only by the
+    distillation loss.  Plain parameter names are kept, so dropping
+    ``retina_cls_aux`` leaves a ``RetinaHead`` checkpoint.  Both classifiers
+    start from the focal-loss prior (bias for p = 0.01) unless ``init_cfg``
+    says otherwise.
     """
 
     def __init__(self, *args,
@@ -38,25 +40,6 @@ class DualRetinaHead(RetinaHead):
         self.retina_cls_aux = nn.Conv2d(
             self.retina_cls.in_channels, self.retina_cls.out_channels, 3,
             padding=1)
-
-    def forward_single(self, x: Tensor, with_aux: bool = False) -> tuple:
-        """One level: ``(cls_score, bbox_pred)`` exactly as ``RetinaHead``;
-        with ``with_aux`` also the aux logits of the same tower output."""
-        cls_feat = x
-        reg_feat = x
-        for cls_conv in self.cls_convs:
-            cls_feat = cls_conv(cls_feat)
-        for reg_conv in self.reg_convs:
-            reg_feat = reg_conv(reg_feat)
-        cls_score = self.retina_cls(cls_feat)
-        bbox_pred = self.retina_reg(reg_feat)
-        if with_aux:
-            return cls_score, bbox_pred, self.retina_cls_aux(cls_feat)
-        return cls_score, bbox_pred
-
-    def forward(self, x: Tuple[Tensor], with_aux: bool = False) -> tuple:
-        """Per-level lists ``(cls_scores, bbox_preds[, cls_scores_aux])``."""
-        return multi_apply(self.forward_single, x, with_aux=with_aux)
 
 
 def per_anchor_logits(cls_scores: List[Tensor], num_channels: int) -> Tensor:

@@ -1,109 +1,92 @@
-"""The RoI head of a DHKD student: a ``StandardRoIHead`` whose training
-forward also returns the aux logits and the sampled RoIs they belong to."""
-from typing import List, Tuple
+"""RoI heads of a distilled two-stage student: MMDetection's own, which
+also hand over, stage by stage, the RoIs their box loss sampled."""
+from contextlib import contextmanager
+from functools import partial
+from typing import Callable, Iterator, List, NamedTuple, Optional, Tuple
 
-from mmdet.models.roi_heads import StandardRoIHead
+from mmdet.models.roi_heads import CascadeRoIHead, StandardRoIHead
+from mmdet.models.roi_heads.bbox_heads import BBoxHead
 from mmdet.models.task_modules.samplers import SamplingResult
-from mmdet.models.utils import unpack_gt_instances
 from mmdet.registry import MODELS
-from mmdet.structures import SampleList
 from mmdet.structures.bbox import bbox2roi
-from mmdet.utils import InstanceList
+from mmengine.config import ConfigDict
 from torch import Tensor
+
+from .capture import inputs_of
+
+
+class SampledRoIs(NamedTuple):
+    """One box-head stage of a training step."""
+    stage: int  # index of the box head (0 for a single-stage RoI head)
+    loss_prefix: str  # how the RoI head names this stage's losses
+    loss_weight: float  # how it weights them
+    rois: Tensor  # (n, 5) the sampled RoIs
+    labels: Tensor  # (n,) their class targets, background = num_classes
+    cls_score: Tensor  # (n, C+1) fc_cls's logits
+    cls_feat: Tensor  # (n, d) fc_cls's input, the classification feature
+
+
+class SampledRoIsRecorder:
+    """Mixin of an MMDetection RoI head: inside ``recording()`` each call of
+    the box loss appends a ``SampledRoIs`` to the yielded list.
+
+    The RoI head's ``loss`` stays MMDetection's; only ``bbox_loss`` is
+    wrapped, and only while recording, so prediction and plain training run
+    the original code.
+    """
+    _recorded: Optional[List[SampledRoIs]] = None
+
+    @contextmanager
+    def recording(self) -> Iterator[List[SampledRoIs]]:
+        self._recorded = []
+        try:
+            yield self._recorded
+        finally:
+            self._recorded = None
+
+    def _record_bbox_loss(self, bbox_loss: Callable[..., dict],
+                          stage: int, loss_prefix: str, loss_weight: float,
+                          bbox_head: BBoxHead, rcnn_train_cfg: ConfigDict,
+                          x: Tuple[Tensor],
+                          sampling_results: List[SamplingResult]) -> dict:
+        if self._recorded is None:
+            return bbox_loss(x, sampling_results)
+        with inputs_of(bbox_head.fc_cls) as cls_feats:
+            bbox_results = bbox_loss(x, sampling_results)
+        # the RoIs and labels the box loss used, recomputed as it does (the
+        # single-stage RoI head does not return them)
+        self._recorded.append(SampledRoIs(
+            stage=stage, loss_prefix=loss_prefix, loss_weight=loss_weight,
+            rois=bbox2roi([res.priors for res in sampling_results]),
+            labels=bbox_head.get_targets(sampling_results,
+                                         rcnn_train_cfg)[0],
+            cls_score=bbox_results['cls_score'], cls_feat=cls_feats[0]))
+        return bbox_results
 
 
 @MODELS.register_module()
-class DualStandardRoIHead(StandardRoIHead):
-    """``StandardRoIHead`` over a dual box head (``DualShared2FCBBoxHead``).
+class DualStandardRoIHead(SampledRoIsRecorder, StandardRoIHead):
+    """``StandardRoIHead`` (Faster R-CNN) handing over its sampled RoIs.
 
-    Training adds ``cls_score_aux`` beside ``cls_score`` / ``bbox_pred`` in
-    the box results, together with the sampled ``rois`` (n, 5) and their
-    ``labels`` (n,), so that a distiller can run the teacher's box head on
-    exactly these RoIs.  Testing (``predict``, ``forward``) is
-    ``StandardRoIHead``'s and never evaluates the aux classifier.
-
-    Over a plain ``Shared2FCBBoxHead`` it only exposes the sampled RoIs
-    (students of the KD / DKD baselines on the main head).
-    """
-
-    @property
-    def has_aux(self) -> bool:
-        return hasattr(self.bbox_head, 'fc_cls_aux')
-
-    def _bbox_forward(self, x: Tuple[Tensor], rois: Tensor,
-                      with_aux: bool = False) -> dict:
-        """``StandardRoIHead._bbox_forward``; with ``with_aux`` the result
-        also holds ``cls_score_aux``."""
-        bbox_feats = self.bbox_roi_extractor(
-            x[:self.bbox_roi_extractor.num_inputs], rois)
-        if self.with_shared_head:
-            bbox_feats = self.shared_head(bbox_feats)
-        outs = self.bbox_head(bbox_feats, with_aux=True) if with_aux \
-            else self.bbox_head(bbox_feats)
-        results = dict(cls_score=outs[0], bbox_pred=outs[1],
-                       bbox_feats=bbox_feats)
-        if with_aux:
-            results['cls_score_aux'] = outs[2]
-        return results
-
-    def sample(self, x: Tuple[Tensor], rpn_results_list: InstanceList,
-               batch_data_samples: SampleList) -> List[SamplingResult]:
-        """Assign the proposals to the ground truth and sample the RoIs of
-        the box loss, as ``StandardRoIHead.loss`` does."""
-        assert len(rpn_results_list) == len(batch_data_samples)
-        batch_gt_instances, batch_gt_instances_ignore, _ = \
-            unpack_gt_instances(batch_data_samples)
-        sampling_results = []
-        for i, rpn_results in enumerate(rpn_results_list):
-            rpn_results.priors = rpn_results.pop('bboxes')
-            assign_result = self.bbox_assigner.assign(
-                rpn_results, batch_gt_instances[i],
-                batch_gt_instances_ignore[i])
-            sampling_results.append(
-                self.bbox_sampler.sample(
-                    assign_result,
-                    rpn_results,
-                    batch_gt_instances[i],
-                    feats=[lvl_feat[i][None] for lvl_feat in x]))
-        return sampling_results
+    Over a dual box head (``DualShared2FCBBoxHead``, ...) it serves DHKD;
+    over a plain one, the KD / DKD baselines on the main head."""
 
     def bbox_loss(self, x: Tuple[Tensor],
                   sampling_results: List[SamplingResult]) -> dict:
-        """``StandardRoIHead.bbox_loss`` (the main head's own losses), the
-        result also holding ``cls_score_aux``, ``rois`` and ``labels``
-        (background = num_classes)."""
-        rois = bbox2roi([res.priors for res in sampling_results])
-        bbox_results = self._bbox_forward(x, rois, with_aux=self.has_aux)
-        loss_and_target = self.bbox_head.loss_and_target(
-            cls_score=bbox_results['cls_score'],
-            bbox_pred=bbox_results['bbox_pred'],
-            rois=rois,
-            sampling_results=sampling_results,
-            rcnn_train_cfg=self.train_cfg)
-        bbox_results.update(rois=rois,
-                            labels=loss_and_target['bbox_targets'][0],
-                            loss_bbox=loss_and_target['loss_bbox'])
-        return bbox_results
+        return self._record_bbox_loss(
+            super().bbox_loss, 0, '', 1.0, self.bbox_head, self.train_cfg,
+            x, sampling_results)
 
-    def loss_and_bbox_results(self, x: Tuple[Tensor],
-                              rpn_results_list: InstanceList,
-                              batch_data_samples: SampleList
-                              ) -> Tuple[dict, dict]:
-        """The losses of ``loss`` and the box results of the sampled RoIs
-        (see ``bbox_loss``)."""
-        sampling_results = self.sample(x, rpn_results_list,
-                                       batch_data_samples)
-        bbox_results = self.bbox_loss(x, sampling_results)
-        losses = dict(bbox_results['loss_bbox'])
-        if self.with_mask:
-            batch_gt_instances = unpack_gt_instances(batch_data_samples)[0]
-            mask_results = self.mask_loss(x, sampling_results,
-                                          bbox_results['bbox_feats'],
-                                          batch_gt_instances)
-            losses.update(mask_results['loss_mask'])
-        return losses, bbox_results
 
-    def loss(self, x: Tuple[Tensor], rpn_results_list: InstanceList,
-             batch_data_samples: SampleList) -> dict:
-        return self.loss_and_bbox_results(x, rpn_results_list,
-                                          batch_data_samples)[0]
+@MODELS.register_module()
+class DualCascadeRoIHead(SampledRoIsRecorder, CascadeRoIHead):
+    """``CascadeRoIHead`` (Cascade R-CNN) handing over each stage's sampled
+    RoIs, with MMDetection's stage loss names (``s0.``) and weights
+    (``stage_loss_weights``)."""
+
+    def bbox_loss(self, stage: int, x: Tuple[Tensor],
+                  sampling_results: List[SamplingResult]) -> dict:
+        return self._record_bbox_loss(
+            partial(super().bbox_loss, stage), stage, f's{stage}.',
+            self.stage_loss_weights[stage], self.bbox_head[stage],
+            self.train_cfg[stage], x, sampling_results)
