@@ -72,7 +72,7 @@ mv "$SITE/.dhkd_det_mmcv_ops.pth.tmp" "$SITE/dhkd_det_mmcv_ops.pth"
 # version and, with compiled ops, they load and run; anything else (an
 # ops-less `mmcv` wheel of a failed build, a half-finished install, another
 # version) is replaced.
-mmcv_state() {  # [ops mode] -> prints compiled / served / absent / broken
+mmcv_state() {  # [ops mode] -> compiled_cuda / compiled_cpu / served / absent / broken
   DHKD_MMCV_OPS=${1:-auto} $PY - "$MMCV_VERSION" <<'PYEOF' 2>/dev/null || echo broken
 import sys
 try:
@@ -86,7 +86,12 @@ import mmcv.ops
 keep = mmcv.ops.nms(torch.tensor([[0., 0, 4, 4], [0, 0, 4, 5]]),
                     torch.tensor([.9, .8]), 0.5)[1]
 assert keep.tolist() == [0], keep
-print(ops_backend())
+backend = ops_backend()
+if backend == 'compiled':
+    from mmcv import _ext
+    cuda = _ext.get_compiling_cuda_version() not in ('', 'not available')
+    backend += '_cuda' if cuda else '_cpu'
+print(backend)
 PYEOF
 }
 dist_installed() { $PY -m pip show "$1" >/dev/null 2>&1; }
@@ -153,10 +158,7 @@ PYEOF
 
 state=$(mmcv_state)
 if [ "$MODE" = compile ] || [ "$MODE" = mmcv ]; then
-  if [ "$state" = compiled ]; then
-    log "mmcv $MMCV_VERSION with compiled ops already installed"
-  else
-    CUDA_ARCHS=$($PY - <<'PYEOF'
+  CUDA_ARCHS=$($PY - <<'PYEOF'
 import shutil, torch
 if torch.cuda.is_available() and torch.version.cuda and shutil.which('nvcc'):
     caps = {torch.cuda.get_device_capability(i)
@@ -166,6 +168,9 @@ else:
     print('cpu')
 PYEOF
 )
+  if [ "$state" = compiled_cuda ] || { [ "$state" = compiled_cpu ] && [ "$CUDA_ARCHS" = cpu ]; }; then
+    log "mmcv $MMCV_VERSION with compiled ops already installed ($state)"
+  else
     PYTAG=$($PY -c 'import sys; print(f"cp{sys.version_info[0]}{sys.version_info[1]}")')
     WHEEL_DIR="$CACHE/wheels/mmcv-$MMCV_VERSION-ops-torch-$TORCH_FULL-$PYTAG-${CUDA_ARCHS//;/_}"
     if ls "$WHEEL_DIR"/mmcv-*-linux_*.whl >/dev/null 2>&1; then
@@ -177,11 +182,13 @@ PYEOF
     $PIP --force-reinstall --no-deps "$WHEEL_DIR"/mmcv-*.whl
     $PIP "$WHEEL_DIR"/mmcv-*.whl "$TORCH_PIN"
   fi
-  [ "$(mmcv_state mmcv)" = compiled ] ||
-    die "mmcv's compiled ops do not load after the install"
+  case "$(mmcv_state mmcv)" in
+    compiled_*) ;;
+    *) die "mmcv's compiled ops do not load after the install" ;;
+  esac
 else
   case "$state" in
-    compiled) log "keeping the installed mmcv $MMCV_VERSION with compiled ops" ;;
+    compiled_*) log "keeping the installed mmcv $MMCV_VERSION with compiled ops ($state)" ;;
     served) log "mmcv $MMCV_VERSION (Python package) already installed" ;;
     *)
       log "installing mmcv-lite==$MMCV_VERSION (mmcv's Python package, no compiled ops; found: $state)"

@@ -29,5 +29,5 @@ def check_ops_device(device) -> None:
         raise RuntimeError(
             "the model is on a CUDA device, but the installed mmcv's "
             'compiled ops were built without CUDA kernels. Use the ops '
-            f'served by torchvision ({ENV}=torchvision, or reinstall with '
-            '`bash tools/install.sh`), or ' + HOW_TO_COMPILE)
+            f'served by torchvision (set {ENV}=torchvision), or rebuild '
+            "mmcv's ops where a GPU and nvcc are visible: " + HOW_TO_COMPILE)
