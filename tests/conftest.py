@@ -1,3 +1,5 @@
+import socket
+
 import numpy as np
 import pytest
 
@@ -26,3 +28,10 @@ def cifar_root(tmp_path):
     """A folder holding ``cifar-100-python/`` from ``make_cifar`` defaults."""
     make_cifar(tmp_path)
     return str(tmp_path)
+
+
+def free_port() -> int:
+    """A TCP port free on this machine now, for a test's process group."""
+    with socket.socket() as s:
+        s.bind(('127.0.0.1', 0))
+        return s.getsockname()[1]

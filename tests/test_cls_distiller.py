@@ -8,7 +8,7 @@ from mmengine.registry import MODELS
 
 import dhkd_det  # noqa: F401
 from cls_utils import save_teacher
-from dhkd_det.engine import DHKDHook
+from dhkd_det.engine import DHKDHook, DistillScheduleHook
 
 
 def build(teacher_ckpt=None, aux='nonlinear', distill=None, teacher_cls=10,
@@ -104,14 +104,24 @@ def test_distill_scale_and_stop(teacher_ckpt):
 
 
 def test_hook_schedule():
-    dkd = DHKDHook(warmup_epochs=20)
+    dkd = DistillScheduleHook(warmup_epochs=20)
     assert dkd.scale(0, 0) == pytest.approx(1 / 20)
     assert dkd.scale(19, 999) == 1.0
-    stop = DHKDHook(stop_epoch=50)
+    stop = DistillScheduleHook(stop_epoch=50)
     assert stop.scale(49, 0) == 1.0 and stop.scale(50, 0) == 0.0
-    iters = DHKDHook(warmup_iters=100, stop_iter=1000)
+    iters = DistillScheduleHook(warmup_iters=100, stop_iter=1000)
     assert iters.scale(0, 49) == pytest.approx(0.5)
     assert iters.scale(3, 1000) == 0.0
+
+
+def test_dhkd_hook_names_where_its_old_arguments_went():
+    with pytest.raises(TypeError, match=r'warmup_epochs \(now '
+                       r'DistillScheduleHook\).*DistillScheduleHook'):
+        DHKDHook(warmup_epochs=20)
+    with pytest.raises(TypeError, match='check_annotations .now CocoAudit'):
+        DHKDHook(check_annotations=False)
+    with pytest.raises(TypeError, match="unexpected argument 'warmup'"):
+        DHKDHook(warmup=3)
 
 
 def test_predict_reports_heads(teacher_ckpt):

@@ -1,6 +1,5 @@
 """End to end through the real tools: train (DHKD config, GA on), test,
 resume under torch's weights_only default, 2-process torchrun, export."""
-import os
 import os.path as osp
 
 import pytest
@@ -8,7 +7,8 @@ import torch
 
 from cls_utils import (REPO, python_tool, run_tool, save_teacher,
                        write_override_config)
-from conftest import make_cifar
+from conftest import free_port, make_cifar
+from dhkd_det.analysis import read_run
 
 CONFIG = 'configs/dhkd/cifar100_res32x4_res8x4.py'
 
@@ -28,7 +28,9 @@ def check(proc):
     return proc.stdout + proc.stderr
 
 
-def test_train_test_resume(setup):
+@pytest.fixture(scope='module')
+def trained(setup):
+    """The DHKD config trained 2 epochs (GA on) in ``root/wd``."""
     root, cfg = setup
     wd = root / 'wd'
     out = check(run_tool(python_tool(
@@ -38,6 +40,11 @@ def test_train_test_resume(setup):
         f'val_dataloader.dataset.data_root={root / "data"}',
         'train_cfg.max_epochs=2', 'train_dataloader.batch_size=16'),
         cwd=str(root)))
+    return root, cfg, wd, out
+
+
+def test_train_test_resume(trained):
+    root, cfg, wd, out = trained
     assert 'loss_bkl_aux' in out and 'loss_ce_main' in out
     assert 'teacher_agree' in out
     assert (wd / 'epoch_2.pth').is_file()
@@ -52,7 +59,9 @@ def test_train_test_resume(setup):
     assert 'top1' in out and 'aux/top1' in out
     import json
     metrics = json.load(open(root / 'metrics.json'))
-    assert 0 <= metrics['top1'] <= 100
+    # the same weights on the same set: training's last validation
+    _, top1 = read_run(str(wd)).series('val', 'top1')
+    assert metrics['top1'] == pytest.approx(top1[-1])
 
     out = check(run_tool(python_tool(
         'train.py', cfg, '--work-dir', str(wd), '--resume', '--cfg-options',
@@ -63,11 +72,8 @@ def test_train_test_resume(setup):
     assert (wd / 'epoch_3.pth').is_file()
 
 
-def test_export_student_loads_into_plain_network(setup):
-    root, cfg = setup
-    wd = root / 'wd'
-    if not (wd / 'epoch_2.pth').is_file():
-        pytest.skip('needs test_train_test_resume')
+def test_export_student_loads_into_plain_network(trained):
+    root, cfg, wd, _ = trained
     dst = root / 'student.pth'
     check(run_tool(python_tool('export_student.py', str(wd / 'epoch_2.pth'),
                                str(dst)), cwd=str(root)))
@@ -115,7 +121,7 @@ def test_two_process_training_keeps_replicas_identical(setup, tmp_path):
                      '--cfg-options',
                      f'model.teacher_ckpt={root / "teacher.pth"}'],
                     cwd=str(tmp_path),
-                    env_extra={'PORT': str(29500 + os.getpid() % 1000)})
+                    env_extra={'PORT': str(free_port())})
     check(proc)
     s0 = torch.load(wd / 'student_rank0.pth')
     s1 = torch.load(wd / 'student_rank1.pth')
@@ -139,11 +145,8 @@ def test_max_iters_through_cfg_options(setup):
     assert not (wd / 'iter_4.pth').exists()
 
 
-def test_two_process_test_matches_single_process(setup, tmp_path):
-    root, cfg = setup
-    wd = root / 'wd'
-    if not (wd / 'epoch_2.pth').is_file():
-        pytest.skip('needs test_train_test_resume')
+def test_two_process_test_matches_single_process(trained, tmp_path):
+    root, cfg, wd, _ = trained
     single = tmp_path / 'single.json'
     check(run_tool(python_tool('test.py', cfg, str(wd / 'epoch_2.pth'),
                                '--work-dir', str(tmp_path / 's'), '--out',
@@ -153,6 +156,6 @@ def test_two_process_test_matches_single_process(setup, tmp_path):
                     str(wd / 'epoch_2.pth'), '2', '--work-dir',
                     str(tmp_path / 'd'), '--out', str(double)],
                    cwd=str(tmp_path),
-                   env_extra={'PORT': str(30500 + os.getpid() % 1000)}))
+                   env_extra={'PORT': str(free_port())}))
     import json
     assert json.load(open(single)) == json.load(open(double))

@@ -1,11 +1,14 @@
 """The COCO annotation audit the tools run before the data sets are built
-(and DHKDHook's naming of the boxes MMDetection skips)."""
+(opt-in by CocoAuditHook, which also names the boxes MMDetection skips)."""
 import json
 
 import pytest
 
-from dhkd_det.engine.coco_audit import (audit_coco_boxes, audit_images,
-                                        describe_skipped, is_coco_dataset)
+from mmengine.config import Config
+
+from dhkd_det.engine.coco_audit import (audit_coco_boxes, audit_coco_datasets,
+                                        audit_images, describe_skipped,
+                                        is_coco_dataset)
 
 
 def write(path, annotations):
@@ -87,3 +90,16 @@ def test_coco_datasets_are_recognised_by_class():
         pass
     assert is_coco_dataset(CocoDataset) and is_coco_dataset(MyCoco)
     assert not is_coco_dataset(CocoLike) and not is_coco_dataset(dict)
+
+
+def test_the_pre_build_audit_is_opt_in(tmp_path):
+    pytest.importorskip('mmdet')
+    bad = tmp_path / 'bad.json'
+    bad.write_text('{"images": [')
+    loader = dict(dataset=dict(type='CocoDataset', ann_file=str(bad),
+                               data_prefix=dict(img='')))
+    cfg = dict(default_scope='mmdet', train_dataloader=loader)
+    audit_coco_datasets(Config(cfg), ['train_dataloader'])  # not asked for
+    cfg['custom_hooks'] = [dict(type='CocoAuditHook')]
+    with pytest.raises(ValueError, match='bad.json'):
+        audit_coco_datasets(Config(cfg), ['train_dataloader'])

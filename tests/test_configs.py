@@ -54,8 +54,11 @@ def test_recipe_values():
     imnet = Config.fromfile(osp.join(REPO, 'configs/dhkd/imagenet_r34_r18.py'))
     assert imnet.model.distill_losses.aux.loss_weight == 0.1
     assert imnet.model.student.aux_head == 'linear'
-    assert imnet.custom_hooks[0].stop_epoch == 50
+    assert [h.type for h in imnet.custom_hooks] == [
+        'DHKDHook', 'DistillScheduleHook', 'LossGuardHook']
+    assert imnet.custom_hooks[1].stop_epoch == 50
     assert 'download.pytorch.org/models/resnet34' in imnet.model.teacher_ckpt
     dkd = Config.fromfile(osp.join(REPO, 'configs/dkd/cifar100_res32x4_res8x4.py'))
-    assert dkd.custom_hooks[0].warmup_epochs == 20
+    assert dkd.custom_hooks[1].type == 'DistillScheduleHook'
+    assert dkd.custom_hooks[1].warmup_epochs == 20
     assert dkd.model.distill_losses.main.beta == 8.0

@@ -13,6 +13,7 @@ def test_demo_smoke(tmp_path):
     assert '| model' in proc.stdout and 'DHKD' in proc.stdout
     results = json.load(open(tmp_path / 'results.json'))
     assert len(results) == 4
-    assert all(0 <= v <= 100 for v in results.values())
+    for name, top1 in results.items():  # the table prints what was saved
+        assert f'| {top1:9.2f} |' in proc.stdout, name
     # the teacher the students learnt from is the one trained in step 1
     assert (tmp_path / 'teacher_resnet56' / 'epoch_1.pth').is_file()

@@ -4,7 +4,6 @@ the student and test that in plain MMDetection, and a 2-process CPU run."""
 import json
 import os
 import os.path as osp
-import socket
 import subprocess
 import sys
 
@@ -15,6 +14,7 @@ pytest.importorskip('mmcv.ops')
 
 from mmengine.config import Config  # noqa: E402
 
+from conftest import free_port  # noqa: E402
 from det_utils import (REPO, SMALL_FASTER_RCNN, mmdet_scope,  # noqa
                        save_detector, small_data_cfg, write_config,
                        write_tiny_coco)
@@ -30,12 +30,6 @@ def run(cmd, cwd=REPO, timeout=900, env=None):
     out = proc.stdout + proc.stderr
     assert proc.returncode == 0, f'{cmd} failed:\n{out[-6000:]}'
     return out
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(('127.0.0.1', 0))
-        return s.getsockname()[1]
 
 
 @pytest.fixture(scope='module')

@@ -7,7 +7,8 @@ the very configs and runner `tools/train.py` uses (shrunk only in classes,
 epochs and loader workers; horizontal flips off, as a mirrored digit is not a
 digit):
   1. a resnet56 teacher trained with CE      (configs/teachers/cifar100_resnet56.py)
-  2. a resnet20 student with CE only         (the same recipe, student network)
+  2. a resnet20 student with CE only         (configs/ce/cifar100_resnet8x4.py,
+                                              its network set to resnet20)
   3. a resnet20 student with KD              (configs/kd/cifar100_res32x4_res8x4.py,
                                               its pair set to resnet56 -> resnet20)
   4. a resnet20 student with DHKD            (configs/dhkd/cifar100_res56_res20.py:
@@ -25,6 +26,7 @@ import os
 import os.path as osp
 import sys
 import time
+from typing import Tuple
 
 REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
 sys.path.insert(0, REPO)
@@ -62,7 +64,7 @@ def digits_as_cifar(root: str, max_train: int = 0, seed: int = 0) -> dict:
 
 
 def run(name: str, config: str, work_root: str, data_root: str, epochs: int,
-        overrides: dict) -> float:
+        overrides: dict) -> Tuple[float, str]:
     """Train one config with the demo's shrink-overrides, test it, return
     the main head's top-1 and the checkpoint."""
     m = [max(1, epochs * 150 // 240), max(1, epochs * 180 // 240),
@@ -125,7 +127,7 @@ def main():
                'model.teacher_ckpt': teacher_ckpt}
     rows = [(f'teacher {TEACHER} (CE)', teacher_top1)]
     rows.append((f'student {STUDENT}, CE only', run(
-        'student_ce', 'configs/teachers/cifar100_resnet56.py', args.work_dir,
+        'student_ce', 'configs/ce/cifar100_resnet8x4.py', args.work_dir,
         data_root, args.epochs,
         {**classes, 'model.student.network.type': STUDENT})[0]))
     rows.append((f'student {STUDENT}, KD (T=4)', run(

@@ -20,7 +20,8 @@ from dhkd_det.engine.atomic_file import atomic_write_text  # noqa: E402
 from dhkd_det.engine.eval_checkpoint import load_for_test  # noqa: E402
 from dhkd_det.engine.label_check import check_label_range  # noqa: E402
 from dhkd_det.engine.runner_utils import (  # noqa: E402
-    build_runner, check_data, close_distributed, load_config)
+    build_runner, check_data, close_distributed, init_cpu_process_group,
+    load_config)
 
 
 def parse_args():
@@ -51,6 +52,7 @@ def main():
     cfg.load_from = None
     cfg.resume = False
     check_data(cfg, ('test_dataloader', ))
+    init_cpu_process_group(cfg)
     runner = build_runner(cfg)
     check_label_range(runner, ('test_dataloader', ))
     load_for_test(runner.model.module if is_model_wrapper(runner.model)

@@ -18,7 +18,8 @@ import dhkd_det  # noqa: E402,F401  registers the modules
 from dhkd_det.engine.label_check import check_label_range  # noqa: E402
 from dhkd_det.engine.resume_check import check_resume  # noqa: E402
 from dhkd_det.engine.runner_utils import (  # noqa: E402
-    apply_amp, build_runner, check_data, close_distributed, load_config)
+    apply_amp, build_runner, check_data, close_distributed,
+    init_cpu_process_group, load_config)
 
 
 def parse_args():
@@ -69,6 +70,7 @@ def main():
     loaders = ('train_dataloader', ) + (
         ('val_dataloader', ) if cfg.get('val_cfg') else ())
     check_data(cfg, loaders)
+    init_cpu_process_group(cfg)
     runner = build_runner(cfg)
     if args.resume == 'auto':
         check_resume(runner, find_latest_checkpoint(runner.work_dir),

@@ -22,8 +22,14 @@ model = dict(
         aux=dict(type='BinaryKLNormLoss', temperature=2.0, loss_weight=1.0)))
 del student
 
-# LossGuardHook: stop on a NaN / exploding loss before it is saved
-custom_hooks = [dict(type='DHKDHook'), dict(type='LossGuardHook')]
+# DHKDHook loads the teacher; CocoAuditHook checks the annotation files
+# before the data sets are built and names the boxes MMDetection skips;
+# LossGuardHook stops on a NaN / exploding loss before it is saved
+custom_hooks = [
+    dict(type='DHKDHook'),
+    dict(type='CocoAuditHook'),
+    dict(type='LossGuardHook')
+]
 # MMDetection's default_hooks write checkpoints in place; ours atomically
 default_hooks = dict(checkpoint=dict(type='AtomicCheckpointHook'),
                      curves=dict(type='PlotCurvesHook'))

@@ -20,7 +20,11 @@ model = dict(
         aux=dict(type='BinaryKLNormLoss', temperature=2.0, loss_weight=0.1)),
     eval_aux=True,
     data_preprocessor={{_base_.data_preprocessor}})
-# LossGuardHook: stop on a NaN / exploding loss before it is saved
-custom_hooks = [dict(type='DHKDHook', stop_epoch=50),
-                dict(type='LossGuardHook')]
+# DHKDHook loads the teacher; the schedule switches the aux loss off after
+# epoch 50; LossGuardHook stops on a NaN / exploding loss before it is saved
+custom_hooks = [
+    dict(type='DHKDHook'),
+    dict(type='DistillScheduleHook', stop_epoch=50),
+    dict(type='LossGuardHook')
+]
 default_hooks = dict(checkpoint=dict(save_best='top1', rule='greater'))

@@ -57,8 +57,9 @@ def variant_config(base_file: str, cfg: Config, variant: str,
         eval_aux=dual)
     hooks = [h for h in cfg.get('custom_hooks', [])
              if h.get('type') not in ('NeuralCollapseHook', )]
-    if not logit_head:
-        hooks = [h for h in hooks if h.get('type') != 'DHKDHook']
+    if not logit_head:  # no teacher to load, no distillation to schedule
+        hooks = [h for h in hooks if h.get('type') not in
+                 ('DHKDHook', 'DistillScheduleHook')]
     hooks += DIAGNOSTIC_HOOKS
     wrapper = 'GradAlignOptimWrapper' if ga else 'OptimWrapper'
     return (f'# {variant} of {base_file} (written by ablate_heads.py)\n'

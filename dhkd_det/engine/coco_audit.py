@@ -133,11 +133,9 @@ def audit_coco_datasets(cfg: Config, loaders: Sequence[str]) -> None:
     """Check the annotation files and images of every COCO data set (by its
     registered type: CocoDataset or a subclass) of the ``loaders`` of
     ``cfg``, and the evaluators' annotation files, before anything is
-    built.  ``DHKDHook(check_annotations=False)`` in custom_hooks skips
-    it."""
-    if any(isinstance(h, dict) and h.get('type') == 'DHKDHook' and
-           h.get('check_annotations') is False
-           for h in cfg.get('custom_hooks') or []):
+    built; only where ``CocoAuditHook`` is in custom_hooks (opt-in)."""
+    if not any(isinstance(h, dict) and h.get('type') == 'CocoAuditHook'
+               for h in cfg.get('custom_hooks') or []):
         return
     checked = set()
     for key, ds in dataset_cfgs(cfg, loaders):

@@ -90,14 +90,13 @@ def _check_argument(cfg: Config, full_key: str, where: str, node,
 
 
 @MODEL_WRAPPERS.register_module()
-class CPUDistributedDataParallel:
-    """``MMDistributedDataParallel`` without ``device_ids``, for CPU
-    processes (MMEngine passes the local rank as a device id to every DDP
-    subclass, which DDP rejects for CPU modules)."""
+class CPUDistributedDataParallel(MMDistributedDataParallel):
+    """``MMDistributedDataParallel`` for CPU processes: MMEngine passes the
+    local rank as ``device_ids`` to every DDP wrapper it builds, which DDP
+    rejects for a module on the CPU, so it is dropped here."""
 
-    def __new__(cls, module, **kwargs):
-        return MMDistributedDataParallel(module=module, device_ids=None,
-                                         **kwargs)
+    def __init__(self, module, device_ids=None, **kwargs):
+        super().__init__(module=module, device_ids=None, **kwargs)
 
 
 def load_config(path: str, cfg_options: Optional[dict] = None,
@@ -200,12 +199,17 @@ def check_data(cfg: Config, loaders: Sequence[str]) -> None:
     audit_coco_datasets(cfg, loaders)
 
 
-def build_runner(cfg: Config) -> Runner:
+def init_cpu_process_group(cfg: Config) -> None:
+    """Under ``--launcher pytorch`` on a machine without CUDA, start the
+    gloo process group before the runner is built: MMEngine's ``init_dist``
+    calls ``torch.cuda.set_device``, which fails there, and reuses a group
+    that exists already.  Elsewhere it does nothing."""
     if cfg.get('launcher', 'none') == 'pytorch' and \
             not torch.cuda.is_available() and not dist.is_initialized():
-        # MMEngine's init_dist calls torch.cuda.set_device, which fails on a
-        # CPU-only machine; a process group that exists already is reused.
         dist.init_process_group(backend='gloo')
+
+
+def build_runner(cfg: Config) -> Runner:
     if 'runner_type' in cfg:
         return RUNNERS.build(cfg)
     return Runner.from_cfg(cfg)

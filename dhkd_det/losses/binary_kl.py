@@ -9,6 +9,8 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor
 
+from .utils import check_shapes, upcast
+
 _LOG2 = math.log(2.0)
 
 
@@ -36,9 +38,9 @@ def binary_kl_norm(student_logits: Tensor,
     Returns:
         A scalar: summed over everything but the first dim, mean over N.
     """
-    _check_shapes(student_logits, teacher_logits)
+    check_shapes(student_logits, teacher_logits)
     n = max(student_logits.shape[0], 1)
-    dz = _upcast(student_logits) - _upcast(teacher_logits.detach())
+    dz = upcast(student_logits) - upcast(teacher_logits.detach())
     loss = _log_cosh(dz / (2.0 * temperature)).sum()
     return loss * (temperature ** 2) / n
 
@@ -52,26 +54,12 @@ def binary_kl(student_logits: Tensor,
     equals the reference wherever its 1e-8 clamps are inactive and stays
     finite with the exact gradient where they are not.
     """
-    _check_shapes(student_logits, teacher_logits)
+    check_shapes(student_logits, teacher_logits)
     n = max(student_logits.shape[0], 1)
-    zs = _upcast(student_logits) / temperature
-    zt = _upcast(teacher_logits.detach()) / temperature
+    zs = upcast(student_logits) / temperature
+    zt = upcast(teacher_logits.detach()) / temperature
     pt = torch.sigmoid(zt)
     log_pt, log_1m_pt = F.logsigmoid(zt), F.logsigmoid(-zt)
     log_ps, log_1m_ps = F.logsigmoid(zs), F.logsigmoid(-zs)
     kl = pt * (log_pt - log_ps) + (1.0 - pt) * (log_1m_pt - log_1m_ps)
     return kl.sum() * (temperature ** 2) / n
-
-
-def _upcast(x: Tensor) -> Tensor:
-    """At least float32 (AMP's float16/bfloat16 logits), float64 kept."""
-    return x.to(torch.promote_types(x.dtype, torch.float32))
-
-
-def _check_shapes(student_logits: Tensor, teacher_logits: Tensor) -> None:
-    if student_logits.shape != teacher_logits.shape:
-        raise ValueError(
-            f'student logits {tuple(student_logits.shape)} and teacher logits '
-            f'{tuple(teacher_logits.shape)} differ in shape: teacher and '
-            'student must predict the same number of classes (check '
-            'num_classes in both model configs).')

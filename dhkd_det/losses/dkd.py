@@ -3,7 +3,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor
 
-from .binary_kl import _check_shapes, _upcast
+from .utils import check_shapes, upcast
 
 
 def dkd_loss(student_logits: Tensor,
@@ -18,12 +18,12 @@ def dkd_loss(student_logits: Tensor,
     KL among non-target classes, the target logit masked out with -1000 as in
     the reference.  Both scaled by T^2 and averaged over the batch.
     """
-    _check_shapes(student_logits, teacher_logits)
+    check_shapes(student_logits, teacher_logits)
     if target is None:
         raise ValueError('dkd_loss needs the ground-truth labels (target=...)')
     T = temperature
-    zs = _upcast(student_logits)
-    zt = _upcast(teacher_logits.detach())
+    zs = upcast(student_logits)
+    zt = upcast(teacher_logits.detach())
     gt = F.one_hot(target.long(), zs.shape[-1]).bool()
     ps = F.softmax(zs / T, dim=-1)
     pt = F.softmax(zt / T, dim=-1)

@@ -62,7 +62,8 @@ class KDLoss(_DistillLoss):
 
 @MODELS.register_module()
 class DKDLoss(_DistillLoss):
-    """DKD; pair it with a warm-up (``DHKDHook(warmup_epochs=20)``)."""
+    """DKD; its 20-epoch warm-up is a ``DistillScheduleHook(warmup_epochs=20)``
+    in the DKD config (configs/dkd/)."""
     log_name = 'dkd'
 
     def __init__(self, temperature: float = 4.0, alpha: float = 1.0,

@@ -10,7 +10,8 @@ import torch.nn.functional as F
 from mmengine.registry import MODELS
 from torch import Tensor
 
-from .base import ZooNet, classifier_alias, reference_init
+from ..zoo_net import ZooNet
+from .base import classifier_alias, reference_init
 
 
 def conv_bn_relu(inp: int, oup: int, kernel_size: int,

@@ -10,7 +10,8 @@ import torch.nn.functional as F
 from mmengine.registry import MODELS
 from torch import Tensor
 
-from .base import ZooNet, reference_init
+from ..zoo_net import ZooNet
+from .base import reference_init
 
 
 def conv3x3(in_planes: int, out_planes: int, stride: int = 1) -> nn.Conv2d:

@@ -13,7 +13,8 @@ import torch.nn.functional as F
 from mmengine.registry import MODELS
 from torch import Tensor
 
-from .base import ZooNet, classifier_alias, reference_init
+from ..zoo_net import ZooNet
+from .base import classifier_alias, reference_init
 
 
 class Bottleneck(nn.Module):

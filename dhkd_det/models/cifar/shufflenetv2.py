@@ -13,7 +13,8 @@ import torch.nn.functional as F
 from mmengine.registry import MODELS
 from torch import Tensor
 
-from .base import ZooNet, channel_shuffle, classifier_alias
+from ..zoo_net import ZooNet
+from .base import channel_shuffle, classifier_alias
 
 
 class BasicBlock(nn.Module):

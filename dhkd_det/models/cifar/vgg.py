@@ -12,7 +12,8 @@ import torch.nn.functional as F
 from mmengine.registry import MODELS
 from torch import Tensor
 
-from .base import ZooNet, classifier_alias, reference_init
+from ..zoo_net import ZooNet
+from .base import classifier_alias, reference_init
 
 # Conv widths of the five blocks; a 2x2 max-pool separates blocks.
 CONFIGS = {

@@ -10,7 +10,8 @@ import torch.nn.functional as F
 from mmengine.registry import MODELS
 from torch import Tensor
 
-from .base import ZooNet, reference_init
+from ..zoo_net import ZooNet
+from .base import reference_init
 
 
 class BasicBlock(nn.Module):

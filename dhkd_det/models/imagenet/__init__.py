@@ -3,11 +3,5 @@ registered in MMEngine's root ``MODELS``."""
 from .mobilenetv1 import MobileNetV1
 from .resnet import TVResNet, tv_resnet18, tv_resnet34, tv_resnet50
 
-IMAGENET_MODELS = {
-    'tv_resnet18': tv_resnet18,
-    'tv_resnet34': tv_resnet34,
-    'tv_resnet50': tv_resnet50,
-    'MobileNetV1': MobileNetV1,
-}
-
-__all__ = ['IMAGENET_MODELS', 'MobileNetV1', 'TVResNet', *IMAGENET_MODELS]
+__all__ = ['MobileNetV1', 'TVResNet', 'tv_resnet18', 'tv_resnet34',
+           'tv_resnet50']

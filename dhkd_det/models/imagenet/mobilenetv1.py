@@ -8,7 +8,7 @@ import torch.nn as nn
 from mmengine.registry import MODELS
 from torch import Tensor
 
-from ..cifar.base import ZooNet
+from ..zoo_net import ZooNet
 
 
 def conv_bn(inp: int, oup: int, stride: int) -> nn.Sequential:

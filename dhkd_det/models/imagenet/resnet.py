@@ -5,7 +5,7 @@ from mmengine.registry import MODELS
 from torch import Tensor
 from torchvision.models.resnet import BasicBlock, Bottleneck, ResNet
 
-from ..cifar.base import ZooNet
+from ..zoo_net import ZooNet
 
 
 class TVResNet(ZooNet, ResNet):
