@@ -66,3 +66,19 @@ def run_tool(args, cwd, timeout=600, env_extra=None):
 
 def python_tool(tool, *args):
     return [sys.executable, osp.join(REPO, 'tools', tool), *args]
+
+
+def small_project(root, config='configs/dhkd/cifar100_res32x4_res8x4.py',
+                  extra='', name='cfg.py', n_train=32, n_test=16):
+    """Under ``root``: a 10-class CIFAR-format set in ``data/``, a resnet8
+    teacher in ``teacher.pth``, and an override config of ``config`` on
+    both (the teacher set in it); returns the config path."""
+    from conftest import make_cifar
+    if not (root / 'teacher.pth').is_file():
+        make_cifar(str(root / 'data'), num_classes=10, n_train=n_train,
+                   n_test=n_test)
+        save_teacher(root / 'teacher.pth')
+    extra = f"model['teacher_ckpt'] = {str(root / 'teacher.pth')!r}\n" + \
+        extra
+    return write_override_config(str(root / name), config,
+                                 str(root / 'data'), extra=extra)

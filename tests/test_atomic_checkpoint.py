@@ -7,9 +7,7 @@ import os
 import pytest
 import torch
 
-from cls_utils import python_tool, run_tool, save_teacher, \
-    write_override_config
-from conftest import make_cifar
+from cls_utils import python_tool, run_tool, small_project
 
 CONFIG = 'configs/dhkd/cifar100_res32x4_res8x4.py'
 
@@ -17,14 +15,9 @@ CONFIG = 'configs/dhkd/cifar100_res32x4_res8x4.py'
 @pytest.fixture(scope='module')
 def setup(tmp_path_factory):
     root = tmp_path_factory.mktemp('atomic')
-    make_cifar(str(root / 'data'), num_classes=10, n_train=32, n_test=16)
-    save_teacher(root / 'teacher.pth')
-    cfg = write_override_config(
-        str(root / 'cfg.py'), CONFIG, str(root / 'data'),
-        extra=f'''
+    cfg = small_project(root, CONFIG, extra='''
 custom_imports = dict(imports=['dhkd_det', 'save_fault_hook'],
                       allow_failed_imports=False)
-model['teacher_ckpt'] = {str(root / 'teacher.pth')!r}
 default_hooks = dict(logger=dict(interval=1), checkpoint=dict(
     interval=1, max_keep_ckpts=1, save_best='rising', rule='greater'))
 val_evaluator = dict(_delete_=True, type='RisingMetric')

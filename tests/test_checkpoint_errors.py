@@ -9,8 +9,7 @@ import pytest
 import torch
 
 from cls_utils import python_tool, run_tool, save_teacher, \
-    write_override_config
-from conftest import make_cifar
+    small_project
 
 CONFIG = 'configs/dhkd/cifar100_res32x4_res8x4.py'
 KD_CONFIG = 'configs/kd/cifar100_res32x4_res8x4.py'
@@ -20,13 +19,8 @@ KD_CONFIG = 'configs/kd/cifar100_res32x4_res8x4.py'
 def run(tmp_path_factory):
     """A 1-epoch DHKD run: its checkpoint, config and teacher."""
     root = tmp_path_factory.mktemp('ckpt_errors')
-    make_cifar(str(root / 'data'), num_classes=10, n_train=32, n_test=16)
-    save_teacher(root / 'teacher.pth')
-    extra = f"model['teacher_ckpt'] = {str(root / 'teacher.pth')!r}\n"
-    cfg = write_override_config(str(root / 'cfg.py'), CONFIG,
-                                str(root / 'data'), extra=extra)
-    kd_cfg = write_override_config(str(root / 'kd.py'), KD_CONFIG,
-                                   str(root / 'data'), extra=extra)
+    cfg = small_project(root, CONFIG)
+    kd_cfg = small_project(root, KD_CONFIG, name='kd.py')
     wd = root / 'wd'
     proc = run_tool(python_tool('train.py', cfg, '--work-dir', str(wd),
                                 '--cfg-options', 'train_cfg.max_epochs=1'),

@@ -3,8 +3,7 @@ tools/train.py: each now stops before training with an error that names the
 cause and the fix."""
 import pytest
 
-from cls_utils import REPO, python_tool, run_tool, save_teacher, \
-    write_override_config
+from cls_utils import REPO, python_tool, run_tool, small_project
 from conftest import make_cifar
 
 CONFIG = 'configs/dhkd/cifar100_res32x4_res8x4.py'
@@ -13,11 +12,7 @@ CONFIG = 'configs/dhkd/cifar100_res32x4_res8x4.py'
 @pytest.fixture(scope='module')
 def setup(tmp_path_factory):
     root = tmp_path_factory.mktemp('cli_errors')
-    make_cifar(str(root / 'data'), num_classes=10, n_train=32, n_test=16)
-    save_teacher(root / 'teacher.pth')
-    cfg = write_override_config(
-        str(root / 'cfg.py'), CONFIG, str(root / 'data'),
-        extra=f"model['teacher_ckpt'] = {str(root / 'teacher.pth')!r}\n")
+    cfg = small_project(root, CONFIG)
     return root, cfg
 
 

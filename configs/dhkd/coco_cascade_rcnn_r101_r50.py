@@ -6,9 +6,7 @@
 # cascade's stage_loss_weights (1, 0.5, 0.25), like its own stage losses.
 #
 #   python tools/train.py configs/dhkd/coco_cascade_rcnn_r101_r50.py
-_base_ = 'mmdet::cascade_rcnn/cascade-rcnn_r50_fpn_20e_coco.py'
-
-custom_imports = dict(imports=['dhkd_det'], allow_failed_imports=False)
+_base_ = ['mmdet::cascade_rcnn/cascade-rcnn_r50_fpn_20e_coco.py', '../_base_/dhkd_coco_runtime.py']
 
 student = _base_.model
 student.roi_head.type = 'DualCascadeRoIHead'
@@ -28,15 +26,6 @@ model = dict(
     distill_losses=dict(
         aux=dict(type='BinaryKLNormLoss', temperature=2.0, loss_weight=1.0)))
 del student, stage_head
-
-# DHKDHook loads the teacher; CocoAuditHook checks the annotation files
-# before the data sets are built and names the boxes MMDetection skips;
-# LossGuardHook stops on a NaN / exploding loss before it is saved
-custom_hooks = [
-    dict(type='DHKDHook'),
-    dict(type='CocoAuditHook'),
-    dict(type='LossGuardHook')
-]
-# MMDetection's default_hooks write checkpoints in place; ours atomically
+# atomic checkpoints (MMDetection's are written in place), curves at the end
 default_hooks = dict(checkpoint=dict(type='AtomicCheckpointHook'),
                      curves=dict(type='PlotCurvesHook'))

@@ -6,9 +6,7 @@
 #
 #   python tools/train.py configs/dhkd/coco_faster_rcnn_r101_r50.py
 #   bash tools/dist_train.sh configs/dhkd/coco_faster_rcnn_r101_r50.py 8
-_base_ = 'mmdet::faster_rcnn/faster-rcnn_r50_fpn_2x_coco.py'
-
-custom_imports = dict(imports=['dhkd_det'], allow_failed_imports=False)
+_base_ = ['mmdet::faster_rcnn/faster-rcnn_r50_fpn_2x_coco.py', '../_base_/dhkd_coco_runtime.py']
 
 student = _base_.model
 student.roi_head.type = 'DualStandardRoIHead'
@@ -26,15 +24,6 @@ model = dict(
     distill_losses=dict(
         aux=dict(type='BinaryKLNormLoss', temperature=2.0, loss_weight=1.0)))
 del student
-
-# DHKDHook loads the teacher; CocoAuditHook checks the annotation files
-# before the data sets are built and names the boxes MMDetection skips;
-# LossGuardHook stops on a NaN / exploding loss before it is saved
-custom_hooks = [
-    dict(type='DHKDHook'),
-    dict(type='CocoAuditHook'),
-    dict(type='LossGuardHook')
-]
-# MMDetection's default_hooks write checkpoints in place; ours atomically
+# atomic checkpoints (MMDetection's are written in place), curves at the end
 default_hooks = dict(checkpoint=dict(type='AtomicCheckpointHook'),
                      curves=dict(type='PlotCurvesHook'))

@@ -3,9 +3,7 @@
 # a second classification conv `retina_cls_aux` on the class tower, trained
 # only by BinaryKLNorm against the teacher's per-anchor sigmoid logits on the
 # anchors the focal loss uses (valid, not ignored).
-_base_ = 'mmdet::retinanet/retinanet_r50_fpn_2x_coco.py'
-
-custom_imports = dict(imports=['dhkd_det'], allow_failed_imports=False)
+_base_ = ['mmdet::retinanet/retinanet_r50_fpn_2x_coco.py', '../_base_/dhkd_coco_runtime.py']
 
 student = _base_.model
 student.bbox_head.type = 'DualRetinaHead'
@@ -21,15 +19,6 @@ model = dict(
     distill_losses=dict(
         aux=dict(type='BinaryKLNormLoss', temperature=2.0, loss_weight=1.0)))
 del student
-
-# DHKDHook loads the teacher; CocoAuditHook checks the annotation files
-# before the data sets are built and names the boxes MMDetection skips;
-# LossGuardHook stops on a NaN / exploding loss before it is saved
-custom_hooks = [
-    dict(type='DHKDHook'),
-    dict(type='CocoAuditHook'),
-    dict(type='LossGuardHook')
-]
-# MMDetection's default_hooks write checkpoints in place; ours atomically
+# atomic checkpoints (MMDetection's are written in place), curves at the end
 default_hooks = dict(checkpoint=dict(type='AtomicCheckpointHook'),
                      curves=dict(type='PlotCurvesHook'))

@@ -1,0 +1,13 @@
+# What every COCO distillation config adds to MMDetection's runtime, as a
+# second base: `_base_ = ['mmdet::<detector config>', <this file>]`.
+# (default_hooks, which MMDetection's bases define too, cannot be merged from
+# two bases: each config sets its checkpoint and curves hooks itself.)
+custom_imports = dict(imports=['dhkd_det'], allow_failed_imports=False)
+# DHKDHook loads the teacher; CocoAuditHook checks the annotation files
+# before the data sets are built and names the boxes MMDetection skips;
+# LossGuardHook stops on a NaN / exploding loss before it is saved
+custom_hooks = [
+    dict(type='DHKDHook'),
+    dict(type='CocoAuditHook'),
+    dict(type='LossGuardHook')
+]
