@@ -263,9 +263,10 @@ def test_cascade_distils_every_stage_on_its_own_rois(tmp_path):
             assert reached == (i == j), (i, j)
         assert grads[-1] is None or not grads[-1].any()  # not the main head
     # gradient alignment sees every stage's loss as distillation
-    total, _ = model.parse_losses(losses)
-    assert torch.allclose(total.grad_align_parts[1],
+    task, distill = model.split_losses(losses)
+    assert torch.allclose(distill,
                           sum(losses[f's{i}.loss_bkl_aux'] for i in range(3)))
+    assert torch.allclose(task + distill, model.parse_losses(losses)[0])
 
 
 def load_export_tool():

@@ -25,6 +25,9 @@ model = dict(
     data_preprocessor={{_base_.data_preprocessor}})
 
 optim_wrapper = dict(type='GradAlignOptimWrapper')
+# under DDP the step stays the distiller's own (the task / distillation
+# split reaches gradient alignment)
+model_wrapper_cfg = dict(type='DistillerDataParallel')
 # LossGuardHook: stop on a NaN / exploding loss before it is saved
 custom_hooks = [dict(type='DHKDHook'), dict(type='LossGuardHook')]
 default_hooks = dict(checkpoint=dict(save_best='top1', rule='greater'))

@@ -29,4 +29,7 @@ model = dict(
         aux=dict(type='BinaryKLNormLoss', temperature=2.0, loss_weight=1.0)))
 del student, stage_head
 
+# under DDP the step stays the distiller's own (the task / distillation
+# split reaches gradient alignment)
+model_wrapper_cfg = dict(type='DistillerDataParallel')
 custom_hooks = [dict(type='DHKDHook')]

@@ -27,6 +27,9 @@ model = dict(
         aux=dict(type='BinaryKLNormLoss', temperature=2.0, loss_weight=1.0)))
 del student
 
+# under DDP the step stays the distiller's own (the task / distillation
+# split reaches gradient alignment)
+model_wrapper_cfg = dict(type='DistillerDataParallel')
 # LossGuardHook: stop on a NaN / exploding loss before it is saved
 custom_hooks = [dict(type='DHKDHook'), dict(type='LossGuardHook')]
 # MMDetection's default_hooks write checkpoints in place; ours atomically

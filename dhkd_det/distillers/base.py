@@ -12,7 +12,10 @@ import torch
 import torch.nn as nn
 from mmengine.logging import print_log
 from mmengine.model import BaseModel
+from mmengine.optim import OptimWrapper
 from mmengine.registry import MODELS
+
+from ..engine.grad_align import GradAlignOptimWrapper
 
 from .teacher import build_teacher, load_teacher_checkpoint
 
@@ -104,23 +107,44 @@ class BaseDistiller(BaseModel):
         return {self.distill_loss_key(head): student_logits[head].sum() * 0.
                 for head in self.distill_losses}
 
-    def parse_losses(self, losses: Dict[str, torch.Tensor]
-                     ) -> Tuple[torch.Tensor, Dict[str, torch.Tensor]]:
-        """As BaseModel's, plus the (task, distillation) split that gradient
-        alignment needs, attached to the total as ``grad_align_parts``."""
-        total, log_vars = super().parse_losses(losses)
-        distill_keys = {self.distill_loss_key(h) for h in self.distill_losses}
-        parts = [total.new_zeros(()), total.new_zeros(())]
+    def is_distill_key(self, key: str) -> bool:
+        """Whether ``key`` of the loss dict is a distillation loss: the key
+        ``distill_loss_key`` gives, or it behind a stage prefix
+        ('s1.loss_bkl_aux', as MMDetection's cascade names stage losses)."""
+        return key.rsplit('.', 1)[-1] in {
+            self.distill_loss_key(h) for h in self.distill_losses}
+
+    def split_losses(self, losses: Dict[str, torch.Tensor]
+                     ) -> Tuple[torch.Tensor, torch.Tensor]:
+        """The (task, distillation) totals of a loss dict, each summed as
+        ``parse_losses`` sums the total (so they add up to it)."""
+        task, distill = [], []
         for key, value in losses.items():
             if 'loss' in key:
-                value = value if isinstance(value, torch.Tensor) else sum(
-                    v.mean() for v in value)
-                # a stage prefix ('s1.loss_bkl_aux', as MMDetection's
-                # cascade names its stage losses) keeps a distillation loss
-                is_distill = key.rsplit('.', 1)[-1] in distill_keys
-                parts[is_distill] = parts[is_distill] + value.mean()
-        total.grad_align_parts = tuple(parts)
-        return total, log_vars
+                value = value.mean() if isinstance(value, torch.Tensor) \
+                    else sum(v.mean() for v in value)
+                (distill if self.is_distill_key(key) else task).append(value)
+        zero = next(iter(task + distill)).new_zeros(())
+        return sum(task, zero), sum(distill, zero)
+
+    def train_step(self, data: Union[dict, tuple, list],
+                   optim_wrapper: OptimWrapper,
+                   runner_model: Optional[nn.Module] = None
+                   ) -> Dict[str, torch.Tensor]:
+        """MMEngine's step, except that gradient alignment gets the task and
+        the distillation losses apart; any other wrapper steps on their
+        total.  ``runner_model``: the DDP wrapper of this distiller
+        (``DistillerDataParallel``), through which the forward runs."""
+        model = self if runner_model is None else runner_model
+        with optim_wrapper.optim_context(model):
+            data = self.data_preprocessor(data, True)
+            losses = model._run_forward(data, mode='loss')
+        total, log_vars = self.parse_losses(losses)
+        if isinstance(optim_wrapper, GradAlignOptimWrapper):
+            optim_wrapper.update_params_split(*self.split_losses(losses))
+        else:
+            optim_wrapper.update_params(total)
+        return log_vars
 
     @staticmethod
     def agreement(student_logits: torch.Tensor,

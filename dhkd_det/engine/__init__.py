@@ -2,14 +2,16 @@ from .atomic_checkpoint_hook import AtomicCheckpointHook
 from .bf16 import BF16OptimWrapper
 from .checkpoint_compat import allow_mmengine_checkpoints
 from .dhkd_hook import DHKDHook
-from .grad_align import GradAlignOptimWrapper, project_conflicting
+from .distiller_ddp import DistillerDataParallel
+from .grad_align import (GradAlignOptimWrapper, GradAlignStats,
+                         project_conflicting)
 from .loss_guard_hook import LossGuardHook
 from .neural_collapse_hook import NeuralCollapseHook
 from .plot_curves_hook import PlotCurvesHook
 
 __all__ = [
     'AtomicCheckpointHook', 'BF16OptimWrapper', 'DHKDHook',
-    'GradAlignOptimWrapper', 'LossGuardHook', 'NeuralCollapseHook',
-    'PlotCurvesHook',
+    'DistillerDataParallel', 'GradAlignOptimWrapper', 'GradAlignStats',
+    'LossGuardHook', 'NeuralCollapseHook', 'PlotCurvesHook',
     'project_conflicting', 'allow_mmengine_checkpoints'
 ]
