@@ -191,6 +191,40 @@ def test_checkpoint_layouts_load(tmp_path):
         assert torch.equal(model.teacher(x), net(x))
 
 
+def test_plain_classifier_checkpoints_load_as_teachers(tmp_path):
+    """The plain ImageClassifier (the base ClsDistiller extends) keeps the
+    parameter names teachers have always been saved under,
+    student.network.*: its checkpoint, and a DDP-saved network (module.*),
+    load as the teacher."""
+    torch.manual_seed(3)
+    clf = MODELS.build(dict(
+        type='ImageClassifier',
+        student=dict(type='DualHeadClassifier',
+                     network=dict(type='resnet8', num_classes=10),
+                     aux_head=None)))
+    network = clf.student.network.state_dict()
+    assert set(clf.state_dict()) == {f'student.network.{k}' for k in network}
+    torch.save({'state_dict': clf.state_dict(), 'meta': {}},
+               tmp_path / 'clf.pth')
+    torch.save({f'module.{k}': v for k, v in network.items()},
+               tmp_path / 'ddp.pth')
+    x = torch.randn(2, 3, 32, 32)
+    clf.eval()
+    for name in ('clf.pth', 'ddp.pth'):
+        model = build(str(tmp_path / name))
+        model.load_teacher()
+        assert torch.equal(model.teacher(x), clf.student.network(x)), name
+
+
+def test_distiller_saves_the_students_names(teacher_ckpt):
+    """A distiller is the classifier plus a teacher: its checkpoint holds
+    the student under the names it always had, and nothing else."""
+    model = build(teacher_ckpt)
+    keys = set(model.state_dict())
+    assert keys == {f'student.{k}' for k in model.student.state_dict()}
+    assert {k.split('.')[1] for k in keys} == {'network', 'aux_head'}
+
+
 def test_missing_teacher_checkpoint(tmp_path):
     model = build(str(tmp_path / 'nope.pth'))
     with pytest.raises(FileNotFoundError, match='nope.pth'):

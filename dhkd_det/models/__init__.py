@@ -2,11 +2,13 @@
 this package registers every network in MMEngine's root ``MODELS``."""
 from . import cifar, imagenet
 from .cifar import CIFAR_MODELS
-from .dual_head import (AUX_HEAD_KINDS, DualHeadClassifier, HeadOutputs,
-                        build_aux_head)
+from .dual_head import (AUX_HEAD_KINDS, HEADS, DualHeadClassifier,
+                        HeadOutputs, build_aux_head, check_loss_heads)
+from .image_classifier import ImageClassifier
 from .imagenet import IMAGENET_MODELS
 
 __all__ = [
-    'AUX_HEAD_KINDS', 'CIFAR_MODELS', 'DualHeadClassifier', 'HeadOutputs',
-    'IMAGENET_MODELS', 'build_aux_head', 'cifar', 'imagenet'
+    'AUX_HEAD_KINDS', 'CIFAR_MODELS', 'DualHeadClassifier', 'HEADS',
+    'HeadOutputs', 'IMAGENET_MODELS', 'ImageClassifier', 'build_aux_head',
+    'check_loss_heads', 'cifar', 'imagenet'
 ]

@@ -5,13 +5,30 @@ logit-level distillation loss) reading the same feature.
 ``build_aux_head`` is the one definition of the auxiliary head's shapes; the
 classification wrapper below and the detection heads all build theirs with it.
 """
-from typing import NamedTuple, Optional
+from typing import Iterable, NamedTuple, Optional
 
 import torch.nn as nn
 from mmengine.registry import MODELS
 from torch import Tensor
 
 AUX_HEAD_KINDS = ('linear', 'nonlinear')
+#: the heads a loss config can name: the main classifier, the auxiliary one
+HEADS = ('main', 'aux')
+
+
+def check_loss_heads(group: str, heads: Iterable[str], has_aux: bool,
+                     aux_fix: str) -> None:
+    """The heads of ``model.<group>`` (a ``{head: loss_cfg}``) exist:
+    each is one of ``HEADS``, and 'aux' only where the student has an
+    auxiliary classifier (else the error says ``aux_fix``)."""
+    for head in heads:
+        if head not in HEADS:
+            raise KeyError(f'model.{group} has a loss for head {head!r}; '
+                           f'heads are {HEADS}')
+        if head == 'aux' and not has_aux:
+            raise ValueError(
+                f'model.{group} puts a loss on the aux head, which needs a '
+                f'student with an aux classifier: {aux_fix}')
 
 
 def build_aux_head(kind: str, in_features: int, num_classes: int,
