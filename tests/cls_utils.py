@@ -1,5 +1,6 @@
 """Helpers for the classification tests: small teachers, override configs
 and running the real tools as subprocesses."""
+import importlib.util
 import os
 import os.path as osp
 import subprocess
@@ -66,3 +67,12 @@ def run_tool(args, cwd, timeout=600, env_extra=None):
 
 def python_tool(tool, *args):
     return [sys.executable, osp.join(REPO, 'tools', tool), *args]
+
+
+def load_tool(name):
+    """A script of tools/ imported as a module, to call its functions."""
+    spec = importlib.util.spec_from_file_location(
+        name, osp.join(REPO, 'tools', f'{name}.py'))
+    tool = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(tool)
+    return tool
