@@ -1,5 +1,6 @@
 """Helpers for the classification tests: small teachers, override configs
 and running the real tools as subprocesses."""
+import importlib.util
 import os
 import os.path as osp
 import subprocess
@@ -82,3 +83,12 @@ def small_project(root, config='configs/dhkd/cifar100_res32x4_res8x4.py',
         extra
     return write_override_config(str(root / name), config,
                                  str(root / 'data'), extra=extra)
+
+
+def load_tool(name):
+    """A script of tools/ imported as a module, to call its functions."""
+    spec = importlib.util.spec_from_file_location(
+        name, osp.join(REPO, 'tools', f'{name}.py'))
+    tool = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(tool)
+    return tool

@@ -3,12 +3,15 @@ head, checkpoint layouts and the errors a user can cause."""
 
 import pytest
 import torch
+import torch.distributed as dist
+from mmengine.model import MMDistributedDataParallel
 from mmengine.optim import OptimWrapper
 from mmengine.registry import MODELS
 
 import dhkd_det  # noqa: F401
 from cls_utils import save_teacher
-from dhkd_det.engine import DHKDHook, DistillScheduleHook
+from dhkd_det.engine import (DHKDHook, DistillerDataParallel,
+                             DistillScheduleHook, GradAlignOptimWrapper)
 
 
 def build(teacher_ckpt=None, aux='nonlinear', distill=None, teacher_cls=10,
@@ -90,6 +93,59 @@ def test_kd_baseline_and_dual_kd_keys(teacher_ckpt):
         build(teacher_ckpt, aux=None)  # BinaryKLNorm on a missing aux head
 
 
+def test_train_step_hands_gradient_alignment_the_split(teacher_ckpt):
+    """The task / distillation totals add up to the total MMEngine steps
+    on; with gradient alignment the step is update_params_split on them."""
+    model = build(teacher_ckpt)
+    data = model.data_preprocessor(batch(), True)
+    losses = model(**data, mode='loss')
+    task, distill = model.split_losses(losses)
+    assert torch.equal(task, losses['loss_ce_main'])
+    assert torch.equal(distill, losses['loss_bkl_aux'])
+    total, _ = model.parse_losses(losses)
+    assert torch.allclose(task + distill, total)
+    calls = []
+    wrapper = GradAlignOptimWrapper(torch.optim.SGD(model.parameters(),
+                                                    lr=0.1))
+    wrapper.update_params_split = lambda *parts: calls.append(parts)
+    model.train_step(batch(), wrapper)
+    (parts, ) = calls
+    assert [p.requires_grad for p in parts] == [True, True]
+
+
+def test_ddp_wrapper_runs_the_distillers_step(teacher_ckpt, tmp_path):
+    """Under DDP (a one-process gloo group) DistillerDataParallel runs the
+    distiller's own step: gradient alignment gets the split and updates as
+    without DDP.  MMEngine's DDP wrapper hands it the total only, which it
+    refuses, naming the fix."""
+    models = []
+    for _ in range(3):
+        torch.manual_seed(0)
+        models.append(build(teacher_ckpt))
+    dist.init_process_group('gloo', init_method=f'file://{tmp_path}/store',
+                            rank=0, world_size=1)
+    try:
+        steppers = [models[0],
+                    DistillerDataParallel(module=models[1], device_ids=[0]),
+                    MMDistributedDataParallel(module=models[2])]
+        for stepper, model in zip(steppers[:2], models):
+            torch.manual_seed(1)  # the aux head's dropout
+            stepper.train_step(batch(), GradAlignOptimWrapper(
+                torch.optim.SGD(model.parameters(), lr=0.1)))
+        with pytest.raises(TypeError, match='DistillerDataParallel'):
+            steppers[2].train_step(batch(), GradAlignOptimWrapper(
+                torch.optim.SGD(models[2].parameters(), lr=0.1)))
+    finally:
+        dist.destroy_process_group()
+    for (name, p0), p1, p2 in zip(models[0].named_parameters(),
+                                  models[1].parameters(),
+                                  models[2].parameters()):
+        assert torch.allclose(p0, p1, atol=1e-6), name
+    # the refused step left the initial weights, which the others moved
+    assert any(not torch.equal(p0, p2) for p0, p2 in
+               zip(models[0].parameters(), models[2].parameters()))
+
+
 def test_distill_scale_and_stop(teacher_ckpt):
     model = build(teacher_ckpt)
     data = model.data_preprocessor(batch(), True)
@@ -143,6 +199,40 @@ def test_checkpoint_layouts_load(tmp_path):
         x = torch.randn(2, 3, 32, 32)
         net.eval()
         assert torch.equal(model.teacher(x), net(x))
+
+
+def test_plain_classifier_checkpoints_load_as_teachers(tmp_path):
+    """The plain ImageClassifier (the base ClsDistiller extends) keeps the
+    parameter names teachers have always been saved under,
+    student.network.*: its checkpoint, and a DDP-saved network (module.*),
+    load as the teacher."""
+    torch.manual_seed(3)
+    clf = MODELS.build(dict(
+        type='ImageClassifier',
+        student=dict(type='DualHeadClassifier',
+                     network=dict(type='resnet8', num_classes=10),
+                     aux_head=None)))
+    network = clf.student.network.state_dict()
+    assert set(clf.state_dict()) == {f'student.network.{k}' for k in network}
+    torch.save({'state_dict': clf.state_dict(), 'meta': {}},
+               tmp_path / 'clf.pth')
+    torch.save({f'module.{k}': v for k, v in network.items()},
+               tmp_path / 'ddp.pth')
+    x = torch.randn(2, 3, 32, 32)
+    clf.eval()
+    for name in ('clf.pth', 'ddp.pth'):
+        model = build(str(tmp_path / name))
+        model.load_teacher()
+        assert torch.equal(model.teacher(x), clf.student.network(x)), name
+
+
+def test_distiller_saves_the_students_names(teacher_ckpt):
+    """A distiller is the classifier plus a teacher: its checkpoint holds
+    the student under the names it always had, and nothing else."""
+    model = build(teacher_ckpt)
+    keys = set(model.state_dict())
+    assert keys == {f'student.{k}' for k in model.student.state_dict()}
+    assert {k.split('.')[1] for k in keys} == {'network', 'aux_head'}
 
 
 def test_missing_teacher_checkpoint(tmp_path):

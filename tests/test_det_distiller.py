@@ -1,9 +1,7 @@
 """DetDistiller on small Faster R-CNN / Cascade R-CNN / RetinaNet pairs
 (CPU, random init)."""
 import copy
-import importlib.util
 import math
-import os.path as osp
 
 import pytest
 
@@ -13,11 +11,14 @@ pytest.importorskip('mmcv.ops')
 import torch  # noqa: E402
 from mmdet.registry import MODELS  # noqa: E402
 from mmdet.testing import demo_mm_inputs  # noqa: E402
+from mmengine.config import Config  # noqa: E402
 from mmengine.optim import OptimWrapper  # noqa: E402
 
 import dhkd_det  # noqa: E402,F401
+from cls_utils import load_tool  # noqa: E402
 from dhkd_det.losses import BinaryKLNormLoss  # noqa: E402
-from det_utils import (CLASSES, REPO, mmdet_scope, save_detector,  # noqa
+from dhkd_det.models import aux_state_keys, plain_student_state  # noqa: E402
+from det_utils import (CLASSES, mmdet_scope, save_detector,  # noqa
                        small_cascade_rcnn, small_faster_rcnn,
                        small_retinanet)
 
@@ -48,11 +49,6 @@ def losses_of(model, data=None):
     return model(**data, mode='loss')
 
 
-def plain_student_state(model):
-    return {k[len('student.'):]: v for k, v in model.state_dict().items()
-            if k.startswith('student.') and 'aux' not in k}
-
-
 KINDS = {
     'faster_rcnn': (small_faster_rcnn, 'student.roi_head.bbox_head.'
                     'fc_cls_aux', 'student.roi_head.bbox_head.fc_cls.'),
@@ -81,7 +77,7 @@ def test_train_steps_keep_teacher_and_train_student(tmp_path, kind):
         assert torch.equal(v, teacher_before[k]), k
     changed = [k for k, v in model.student.state_dict().items()
                if not torch.equal(v, student_before[k])]
-    assert any('aux' in k for k in changed)
+    assert set(changed) & aux_state_keys(model.student)
     assert any('backbone' in k for k in changed)
 
 
@@ -121,7 +117,8 @@ def test_teacher_runs_on_the_students_sampled_rois(tmp_path):
     torch.manual_seed(0)
     probe = MODELS.build(copy.deepcopy(student_cfg))
     probe.init_weights()
-    same = {k: v for k, v in probe.state_dict().items() if 'aux' not in k}
+    same = {k: v for k, v in probe.state_dict().items()
+            if k not in aux_state_keys(probe)}
     model = distiller(tmp_path, student_cfg, small_faster_rcnn(dual=False),
                       teacher_state=same)
     model.student.load_state_dict(probe.state_dict())
@@ -211,7 +208,8 @@ def test_cascade_distils_every_stage_on_its_own_rois(tmp_path):
     torch.manual_seed(0)
     probe = MODELS.build(copy.deepcopy(student_cfg))
     probe.init_weights()
-    same = {k: v for k, v in probe.state_dict().items() if 'aux' not in k}
+    same = {k: v for k, v in probe.state_dict().items()
+            if k not in aux_state_keys(probe)}
     model = distiller(tmp_path, student_cfg, small_cascade_rcnn(dual=False),
                       teacher_state=same)
     model.student.load_state_dict(probe.state_dict())
@@ -263,27 +261,25 @@ def test_cascade_distils_every_stage_on_its_own_rois(tmp_path):
             assert reached == (i == j), (i, j)
         assert grads[-1] is None or not grads[-1].any()  # not the main head
     # gradient alignment sees every stage's loss as distillation
-    total, _ = model.parse_losses(losses)
-    assert torch.allclose(total.grad_align_parts[1],
+    task, distill = model.split_losses(losses)
+    assert torch.allclose(distill,
                           sum(losses[f's{i}.loss_bkl_aux'] for i in range(3)))
-
-
-def load_export_tool():
-    spec = importlib.util.spec_from_file_location(
-        'export_student', osp.join(REPO, 'tools', 'export_student.py'))
-    tool = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(tool)
-    return tool
+    assert torch.allclose(task + distill, model.parse_losses(losses)[0])
 
 
 @pytest.mark.parametrize('kind', ['cascade_rcnn', 'faster_rcnn_4conv1fc'])
 def test_export_tool_gives_plain_mmdet_student(tmp_path, kind):
-    """tools/export_student.py's state dict loads strictly into the plain
-    MMDetection detector (CascadeRoIHead / Shared4Conv1FCBBoxHead), which
-    predicts exactly as the distiller's student."""
+    """tools/export_student.py's state dict (the model rebuilt from the
+    checkpoint's config says what is auxiliary) loads strictly into the
+    plain MMDetection detector (CascadeRoIHead / Shared4Conv1FCBBoxHead),
+    which predicts exactly as the distiller's student."""
     build, build_teacher = STUDENTS[kind]
     model = distiller(tmp_path, build(), build_teacher(dual=False))
-    state = load_export_tool().student_state_dict(model.state_dict())
+    cfg = Config(dict(default_scope='mmdet', model=dict(
+        type='DetDistiller', student=build(),
+        teacher=build_teacher(dual=False), distill_losses=BKL)))
+    state = load_tool('export_student').export_state(
+        dict(state_dict=model.state_dict(), meta=dict(cfg=cfg.pretty_text)))
     plain = MODELS.build(build(dual=False))
     plain.load_state_dict(state, strict=True)
     model.eval(), plain.eval()
@@ -302,7 +298,7 @@ def test_predict_is_the_students(tmp_path):
     model = distiller(tmp_path, small_faster_rcnn(),
                       small_faster_rcnn(dual=False))
     plain = MODELS.build(small_faster_rcnn(dual=False))
-    plain.load_state_dict(plain_student_state(model))
+    plain.load_state_dict(plain_student_state(model.state_dict(), model))
     model.eval(), plain.eval()
     with torch.no_grad():
         got = model(**model.data_preprocessor(data_batch(), False),
@@ -430,7 +426,8 @@ def test_retinanet_teacher_on_the_same_anchors(tmp_path):
     torch.manual_seed(0)
     probe = MODELS.build(copy.deepcopy(student_cfg))
     probe.init_weights()
-    same = {k: v for k, v in probe.state_dict().items() if 'aux' not in k}
+    same = {k: v for k, v in probe.state_dict().items()
+            if k not in aux_state_keys(probe)}
     model = distiller(tmp_path, student_cfg, small_retinanet(dual=False),
                       teacher_state=same)
     model.student.load_state_dict(probe.state_dict())

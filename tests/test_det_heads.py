@@ -15,14 +15,16 @@ import dhkd_det  # noqa: E402,F401
 from dhkd_det.heads import inputs_of  # noqa: E402
 from dhkd_det.heads.dual_retina_head import (  # noqa: E402
     distilled_anchors, per_anchor_logits)
+from dhkd_det.models import aux_state_keys, named_aux_modules  # noqa: E402
 from det_utils import (CLASSES, mmdet_scope, small_cascade_rcnn,  # noqa
                        small_faster_rcnn, small_retinanet)
 
 
 def plain_state(model):
-    """What tools/export_student.py keeps: every key without 'aux'."""
-    return {k: v for k, v in model.state_dict().items()
-            if not any('aux' in part for part in k.split('.'))}
+    """What tools/export_student.py keeps: every key but those of the
+    auxiliary classifiers the model declares."""
+    aux = aux_state_keys(model)
+    return {k: v for k, v in model.state_dict().items() if k not in aux}
 
 
 def batch(model, n=2, shape=(3, 128, 160), training=False, seed=0):
@@ -113,10 +115,11 @@ def test_export_predicts_like_plain_mmdet(kind):
     dual.init_weights()
     plain = MODELS.build(builder(dual=False))
     plain.load_state_dict(plain_state(dual), strict=True)
-    aux_modules = [m for name, m in dual.named_modules()
-                   if name.endswith('_aux')]
+    aux_modules = list(named_aux_modules(dual).values())
     assert len(aux_modules) == (3 if kind == 'cascade_rcnn' else 1)
-    assert not any('aux' in k for k in plain.state_dict())
+    # the declared aux classifiers are all the dual model adds
+    assert set(dual.state_dict()) - set(plain.state_dict()) == \
+        aux_state_keys(dual)
     calls = []
     for aux in aux_modules:
         aux.register_forward_hook(lambda *a: calls.append(1))

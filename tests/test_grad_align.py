@@ -27,9 +27,7 @@ def losses(model, x, sign):
     h = model.shared(x)
     task = model.main(h).pow(2).sum()
     distill = (sign * model.aux(h)).sum() + sign * 3.0 * h.sum()
-    total = task + distill
-    total.grad_align_parts = (task, distill)
-    return total, task, distill
+    return task, distill
 
 
 def flat_grads(model, loss):
@@ -45,14 +43,14 @@ def run_case(sign):
     model = Toy()
     before = torch.cat([p.detach().flatten() for p in model.parameters()])
     x = torch.randn(5, 3)
-    total, task, distill = losses(model, x, sign)
+    task, distill = losses(model, x, sign)
     g_ce, g_kd = flat_grads(model, task), flat_grads(model, distill)
     dot = torch.dot(g_kd, g_ce)
     expected = g_ce + (g_kd - dot / g_ce.dot(g_ce) * g_ce
                        if dot < 0 else g_kd)
     wrapper = GradAlignOptimWrapper(
         torch.optim.SGD(model.parameters(), lr=1.0))
-    wrapper.update_params(total)
+    wrapper.update_params_split(task, distill)
     after = torch.cat([p.detach().flatten() for p in model.parameters()])
     return before - after, expected, g_ce, g_kd, dot
 
@@ -89,12 +87,9 @@ def test_plain_loss_is_rejected_with_a_clear_error():
     wrapper = GradAlignOptimWrapper(torch.optim.SGD(model.parameters(),
                                                     lr=0.1))
     loss = model.main(model.shared(torch.randn(2, 3))).sum()
-    try:
+    with pytest.raises(TypeError, match='update_params_split') as err:
         wrapper.update_params(loss)
-    except TypeError as err:
-        assert 'distiller' in str(err)
-    else:
-        raise AssertionError('expected a TypeError')
+    assert 'DistillerDataParallel' in str(err.value)
 
 
 def test_equals_plain_wrapper_when_gradients_agree():
@@ -106,9 +101,11 @@ def test_equals_plain_wrapper_when_gradients_agree():
     for model, cls in ((m1, GradAlignOptimWrapper), (m2, OptimWrapper)):
         h = model.shared(x)
         task = model.main(h).pow(2).sum()
-        total = task + task
-        total.grad_align_parts = (task, task)
-        cls(torch.optim.SGD(model.parameters(), lr=0.1)).update_params(total)
+        wrapper = cls(torch.optim.SGD(model.parameters(), lr=0.1))
+        if cls is GradAlignOptimWrapper:
+            wrapper.update_params_split(task, task)
+        else:
+            wrapper.update_params(task + task)
     for p1, p2 in zip(m1.parameters(), m2.parameters()):
         assert torch.allclose(p1, p2, atol=1e-6)
 
@@ -120,6 +117,55 @@ def test_projection_leaves_agreeing_gradients_bit_for_bit():
     assert torch.equal(project_conflicting(g_task, g_distill), g_distill)
     projected = project_conflicting(g_task, -g_distill)
     assert abs(torch.dot(projected, g_task)) < 1e-4 * g_task.dot(g_task)
+
+
+def test_stats_and_observers_see_each_projection():
+    """read_stats counts on the device the steps that projected and their
+    mean relative change of the distillation gradient, then restarts;
+    observers get the (task, distillation, projected) flat gradients."""
+    torch.manual_seed(0)
+    model, x = Toy(), torch.randn(5, 3)
+    # lr 0: every step sees the same weights
+    wrapper = GradAlignOptimWrapper(torch.optim.SGD(model.parameters(),
+                                                    lr=0.0))
+    seen = []
+    wrapper.observers.append(
+        lambda *grads: seen.append([g.clone() for g in grads]))
+    conflicting = -1.0 if torch.dot(*(flat_grads(model, loss) for loss in
+                                      losses(model, x, 1.0))) > 0 else 1.0
+    want_rel = []
+    for sign in (conflicting, -conflicting, conflicting):
+        task, distill = losses(model, x, sign)
+        g_ce, g_kd = flat_grads(model, task), flat_grads(model, distill)
+        projected = project_conflicting(g_ce, g_kd)
+        want_rel.append(float((projected - g_kd).norm() / g_kd.norm()))
+        wrapper.update_params_split(task, distill)
+        assert all(torch.allclose(got, want, atol=1e-6) for got, want in
+                   zip(seen[-1], (g_ce, g_kd, projected)))
+    assert want_rel[0] > 0 and want_rel[1] == 0
+    stats = wrapper.read_stats()
+    assert stats.steps == 3 and float(stats.projected) == 2
+    assert float(stats.mean_rel_change) == pytest.approx(
+        sum(want_rel) / 3, rel=1e-5)
+    assert wrapper.read_stats().steps == 0
+
+
+def test_gradient_accumulation_scales_both_losses():
+    """accumulative_counts=2: two half-scaled aligned steps, one update,
+    as one step on the pair summed over both batches' halves."""
+    torch.manual_seed(0)
+    m1, m2 = Toy(), Toy()
+    m2.load_state_dict(m1.state_dict())
+    x = torch.randn(5, 3)
+    acc = GradAlignOptimWrapper(torch.optim.SGD(m1.parameters(), lr=0.1),
+                                accumulative_counts=2)
+    acc.initialize_count_status(m1, 0, 2)
+    for _ in range(2):
+        acc.update_params_split(*losses(m1, x, 1.0))
+    GradAlignOptimWrapper(torch.optim.SGD(m2.parameters(), lr=0.1)
+                          ).update_params_split(*losses(m2, x, 1.0))
+    for p1, p2 in zip(m1.parameters(), m2.parameters()):
+        assert torch.allclose(p1, p2, atol=1e-6)
 
 
 class Net(nn.Module):
@@ -144,9 +190,10 @@ def bf16_step(wrapper_cls, **kwargs):
         h = model.shared(x)
         task = model.main(h).float().pow(2).mean()
         distill = model.aux(h).float().sin().mean()
-    total = task + distill
-    total.grad_align_parts = (task, distill)
-    wrapper.update_params(total)
+    if isinstance(wrapper, GradAlignOptimWrapper):
+        wrapper.update_params_split(task, distill)
+    else:
+        wrapper.update_params(task + distill)
     for p in model.parameters():
         assert p.dtype == torch.float32
     update = [b - p.detach() for b, p in zip(before, model.parameters())]

@@ -11,3 +11,6 @@ custom_hooks = [
     dict(type='CocoAuditHook'),
     dict(type='LossGuardHook')
 ]
+# under DDP the step stays the distiller's own (the task / distillation
+# split reaches gradient alignment)
+model_wrapper_cfg = dict(type='DistillerDataParallel')

@@ -25,6 +25,9 @@ model = dict(
     data_preprocessor={{_base_.data_preprocessor}})
 
 optim_wrapper = dict(type='OptimWrapper')
+# under DDP the step stays the distiller's own (the task / distillation
+# split reaches gradient alignment)
+model_wrapper_cfg = dict(type='DistillerDataParallel')
 # DHKDHook loads and checks the teacher before training; LossGuardHook stops
 # on a NaN / exploding loss before it is saved
 custom_hooks = [dict(type='DHKDHook'), dict(type='LossGuardHook')]

@@ -6,7 +6,10 @@
 # cascade's stage_loss_weights (1, 0.5, 0.25), like its own stage losses.
 #
 #   python tools/train.py configs/dhkd/coco_cascade_rcnn_r101_r50.py
-_base_ = ['mmdet::cascade_rcnn/cascade-rcnn_r50_fpn_20e_coco.py', '../_base_/dhkd_coco_runtime.py']
+_base_ = [
+    'mmdet::cascade_rcnn/cascade-rcnn_r50_fpn_20e_coco.py',
+    '../_base_/dhkd_coco_runtime.py'
+]
 
 student = _base_.model
 student.roi_head.type = 'DualCascadeRoIHead'

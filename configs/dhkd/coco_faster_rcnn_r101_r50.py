@@ -6,7 +6,10 @@
 #
 #   python tools/train.py configs/dhkd/coco_faster_rcnn_r101_r50.py
 #   bash tools/dist_train.sh configs/dhkd/coco_faster_rcnn_r101_r50.py 8
-_base_ = ['mmdet::faster_rcnn/faster-rcnn_r50_fpn_2x_coco.py', '../_base_/dhkd_coco_runtime.py']
+_base_ = [
+    'mmdet::faster_rcnn/faster-rcnn_r50_fpn_2x_coco.py',
+    '../_base_/dhkd_coco_runtime.py'
+]
 
 student = _base_.model
 student.roi_head.type = 'DualStandardRoIHead'

@@ -3,7 +3,10 @@
 # a second classification conv `retina_cls_aux` on the class tower, trained
 # only by BinaryKLNorm against the teacher's per-anchor sigmoid logits on the
 # anchors the focal loss uses (valid, not ignored).
-_base_ = ['mmdet::retinanet/retinanet_r50_fpn_2x_coco.py', '../_base_/dhkd_coco_runtime.py']
+_base_ = [
+    'mmdet::retinanet/retinanet_r50_fpn_2x_coco.py',
+    '../_base_/dhkd_coco_runtime.py'
+]
 
 student = _base_.model
 student.bbox_head.type = 'DualRetinaHead'

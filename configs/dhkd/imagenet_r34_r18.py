@@ -20,6 +20,9 @@ model = dict(
         aux=dict(type='BinaryKLNormLoss', temperature=2.0, loss_weight=0.1)),
     eval_aux=True,
     data_preprocessor={{_base_.data_preprocessor}})
+# under DDP the step stays the distiller's own (the task / distillation
+# split reaches gradient alignment)
+model_wrapper_cfg = dict(type='DistillerDataParallel')
 # DHKDHook loads the teacher; the schedule switches the aux loss off after
 # epoch 50; LossGuardHook stops on a NaN / exploding loss before it is saved
 custom_hooks = [

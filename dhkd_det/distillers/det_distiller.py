@@ -30,9 +30,7 @@ from ..heads.capture import inputs_of, outputs_of
 from ..heads.dual_retina_head import distilled_anchors, per_anchor_logits
 from ..losses import DKDLoss
 from ..ops import check_ops_device
-from .base import BaseDistiller
-
-Logits = Dict[str, Optional[Tensor]]
+from .base import BaseDistiller, Distilled
 
 
 class KeptAnchors(NamedTuple):
@@ -43,13 +41,8 @@ class KeptAnchors(NamedTuple):
     index: Tensor
 
 
-class Distilled(NamedTuple):
-    """Student logits a distillation loss compares with the teacher's."""
-    logits: Logits  # by head: 'main', 'aux' (None without aux classifier)
-    target: Optional[Tensor]  # class labels (two-stage), for DKD
-    where: Union[Tuple[int, Tensor], KeptAnchors]  # (stage, RoIs) | anchors
-    loss_prefix: str = ''  # as the student names the stage's own losses
-    loss_weight: float = 1.0  # as the student weights them
+#: a group's ``where``: (stage, its sampled RoIs) | the kept anchors
+Where = Union[Tuple[int, Tensor], KeptAnchors]
 
 
 @MODELS.register_module()
@@ -106,6 +99,12 @@ class DetDistiller(BaseDistiller, BaseDetector):
         self.has_aux = _has_aux(self.student)
         self._check()
 
+    #: how to give the student the aux classifier a loss config names
+    aux_head_fix = (
+        "roi_head.type='DualStandardRoIHead' (or 'DualCascadeRoIHead') with "
+        "a dual box head such as bbox_head.type='DualShared2FCBBoxHead' in "
+        "every stage, or bbox_head.type='DualRetinaHead'")
+
     def _apply(self, fn, *args, **kwargs):
         # the runner moves the model to its device before the first
         # iteration: refuse there a CUDA device that mmcv's ops cannot serve
@@ -115,19 +114,15 @@ class DetDistiller(BaseDistiller, BaseDetector):
             check_ops_device(param.device)
         return self
 
+    @staticmethod
+    def class_count(model: nn.Module) -> int:
+        head = _box_heads(model)[-1] if getattr(
+            model, 'with_roi_head', False) else model.bbox_head
+        return head.num_classes
+
     # ----- checks at build time ------------------------------------------
     def _check(self) -> None:
-        for head in self.distill_losses:
-            if head not in ('main', 'aux'):
-                raise KeyError(f'model.distill_losses has a loss for head '
-                               f"{head!r}; heads are ('main', 'aux')")
-        if 'aux' in self.distill_losses and not self.has_aux:
-            raise ValueError(
-                "model.distill_losses['aux'] needs a student with an aux "
-                "classifier: roi_head.type='DualStandardRoIHead' (or "
-                "'DualCascadeRoIHead') with a dual box head such as "
-                "bbox_head.type='DualShared2FCBBoxHead' in every stage, or "
-                "bbox_head.type='DualRetinaHead'")
+        self.check_distillation()
         if self.has_aux and 'aux' not in self.distill_losses:
             raise ValueError(
                 'the student has an aux classifier but model.distill_losses '
@@ -162,12 +157,6 @@ class DetDistiller(BaseDistiller, BaseDetector):
                     "student's stage-i RoIs, so distil a Cascade R-CNN from "
                     'a Cascade R-CNN with the same num_stages (and a '
                     'single-stage RoI head from a single-stage one)')
-        t, s = _num_classes(self.teacher), _num_classes(self.student)
-        if t != s:
-            raise ValueError(
-                f'the teacher detects {t} classes but the student {s}: set '
-                'the same num_classes in model.teacher and model.student '
-                "(the data set's class count)")
         _check_same_normalisation(self.teacher.data_preprocessor,
                                   self.data_preprocessor)
 
@@ -185,38 +174,17 @@ class DetDistiller(BaseDistiller, BaseDetector):
         return self.student.predict(batch_inputs, batch_data_samples,
                                     rescale=rescale)
 
-    def loss(self, batch_inputs: Tensor,
-             batch_data_samples: SampleList) -> Dict[str, Tensor]:
-        """The student's MMDetection losses plus the distillation losses
-        (scaled by ``distill_scale``; per stage, prefixed and weighted as the
-        student's own stage losses)."""
+    # ----- the student pass: (the student's losses, what is distilled) ---
+    def student_pass(self, inputs: Tensor, data_samples: SampleList
+                     ) -> Tuple[dict, List[Distilled]]:
+        """``student.loss``, and the groups of logits it distils: one per
+        box-head stage (two-stage) or the kept anchors (one-stage)."""
         if not self.distill_losses:
-            return self.student.loss(batch_inputs, batch_data_samples)
-        student_pass = self._two_stage_student if self.two_stage \
-            else self._one_stage_student
-        losses, distilled = student_pass(batch_inputs, batch_data_samples)
-        if self.distill_scale == 0:
-            for part in distilled:
-                losses.update(_prefixed(part.loss_prefix,
-                                        self.zero_distill_losses(part.logits)))
-            return losses
-        t_logits = self.teacher_logits(batch_inputs,
-                                       [part.where for part in distilled])
-        for part, t in zip(distilled, t_logits):
-            part_losses = self.scaled_distill_losses(part.logits, t,
-                                                     part.target)
-            losses.update(_prefixed(part.loss_prefix, {
-                k: v * part.loss_weight
-                for k, v in part_losses.items()
-            }))
-        if self.log_agreement:
-            # over every distilled RoI / anchor, all stages together
-            losses['teacher_agree'] = self.agreement(
-                torch.cat([part.logits['main'].detach()
-                           for part in distilled]), torch.cat(t_logits))
-        return losses
+            return self.student.loss(inputs, data_samples), []
+        if self.two_stage:
+            return self._two_stage_student(inputs, data_samples)
+        return self._one_stage_student(inputs, data_samples)
 
-    # ----- student passes: (the student's losses, what is distilled) -----
     def _two_stage_student(self, inputs: Tensor, data_samples: SampleList
                            ) -> Tuple[dict, List[Distilled]]:
         """``student.loss``; per box-head stage, the logits of the sampled
@@ -268,8 +236,7 @@ class DetDistiller(BaseDistiller, BaseDetector):
     # ----- the teacher ----------------------------------------------------
     @torch.no_grad()
     def teacher_logits(self, inputs: Tensor,
-                       wheres: List[Union[Tuple[int, Tensor], KeptAnchors]]
-                       ) -> List[Tensor]:
+                       wheres: List[Where]) -> List[Tensor]:
         """Teacher logits aligned with the student's, one tensor per entry of
         ``wheres``: on the RoIs of ``(stage, rois)`` by the teacher's box head
         of that stage (two-stage), or on the ``KeptAnchors``."""
@@ -332,16 +299,6 @@ def _has_aux(detector: nn.Module) -> bool:
             'the others have one: give every stage a dual box head (e.g. '
             "type='DualShared2FCBBoxHead'), so that every stage is distilled")
     return all(dual)
-
-
-def _num_classes(detector: nn.Module) -> int:
-    head = _box_heads(detector)[-1] if getattr(
-        detector, 'with_roi_head', False) else detector.bbox_head
-    return head.num_classes
-
-
-def _prefixed(prefix: str, losses: Dict[str, Tensor]) -> Dict[str, Tensor]:
-    return {prefix + key: value for key, value in losses.items()}
 
 
 def _check_same_normalisation(teacher_pre: nn.Module,

@@ -4,14 +4,16 @@ from .checkpoint_compat import allow_mmengine_checkpoints
 from .coco_audit_hook import CocoAuditHook
 from .dhkd_hook import DHKDHook
 from .distill_schedule_hook import DistillScheduleHook
-from .grad_align import GradAlignOptimWrapper, project_conflicting
+from .distiller_ddp import DistillerDataParallel
+from .grad_align import (GradAlignOptimWrapper, GradAlignStats,
+                         project_conflicting)
 from .loss_guard_hook import LossGuardHook
 from .neural_collapse_hook import NeuralCollapseHook
 from .plot_curves_hook import PlotCurvesHook
 
 __all__ = [
     'AtomicCheckpointHook', 'BF16OptimWrapper', 'CocoAuditHook', 'DHKDHook',
-    'DistillScheduleHook', 'GradAlignOptimWrapper', 'LossGuardHook',
-    'NeuralCollapseHook', 'PlotCurvesHook', 'project_conflicting',
-    'allow_mmengine_checkpoints'
+    'DistillScheduleHook', 'DistillerDataParallel', 'GradAlignOptimWrapper',
+    'GradAlignStats', 'LossGuardHook', 'NeuralCollapseHook', 'PlotCurvesHook',
+    'project_conflicting', 'allow_mmengine_checkpoints'
 ]

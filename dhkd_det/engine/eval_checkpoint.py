@@ -14,16 +14,13 @@ import torch.nn as nn
 from mmengine.logging import print_log
 
 from ..distillers.teacher import extract_state_dict
+from ..models.dual_head import aux_state_keys
 from .checkpoint_file import compare_state, describe_mismatch, \
     read_checkpoint
 
 # where an exported student's keys sit in our models: the classification
 # wrapper's network, a detection distiller's student
 _STUDENT_PREFIXES = ('student.network.', 'student.')
-
-
-def _is_aux(key: str) -> bool:
-    return any('aux' in part for part in key.split('.'))
 
 
 def load_for_test(model: nn.Module, path: str, config: str) -> None:
@@ -40,7 +37,7 @@ def load_for_test(model: nn.Module, path: str, config: str) -> None:
         ((p, s, compare_state(s, model)) for p, s in candidates),
         key=lambda c: (len(c[2][0]) + len(c[2][1]) + len(c[2][2])))
     missing, unexpected, shapes = mismatch
-    if unexpected or shapes or any(not _is_aux(k) for k in missing):
+    if unexpected or shapes or not set(missing) <= aux_state_keys(model):
         raise ValueError(
             f'checkpoint {path} does not fit the model of {config}: '
             f'{describe_mismatch(mismatch, len(model.state_dict()))}. '

@@ -5,9 +5,18 @@ distillation gradient g_kd are each flattened over ALL optimised student
 parameters (zeros where a loss does not reach); when g_kd . g_ce < 0 only the
 distillation gradient is projected, g_kd <- g_kd - (g_kd.g_ce/|g_ce|^2) g_ce;
 the update uses g_ce + g_kd.
+
+The wrapper steps on the two losses, never on their sum: the caller hands
+them over explicitly, as the reference writes
+``optimizer.ga_backward([gamma * loss_cls, alpha * loss_kd])``::
+
+    optim_wrapper.update_params_split(task_loss, distill_loss)
+
+(``BaseDistiller.train_step`` does, and ``DistillerDataParallel`` under
+DDP).  ``update_params(loss)`` with the sum alone is refused.
 """
 from contextlib import contextmanager, nullcontext
-from typing import List, Optional, Tuple, Union
+from typing import Callable, Dict, List, NamedTuple, Optional, Union
 
 import torch
 import torch.distributed as dist
@@ -17,30 +26,60 @@ from mmengine.registry import OPTIM_WRAPPERS
 
 from .bf16 import bf16_autocast
 
+#: called each step with the flat (task, distillation, projected
+#: distillation) gradients, averaged across processes under DDP
+GradObserver = Callable[[torch.Tensor, torch.Tensor, torch.Tensor], None]
+
+
+def conflict_coef(g_task: torch.Tensor,
+                  g_distill: torch.Tensor) -> torch.Tensor:
+    """min(g_distill . g_task, 0) / |g_task|^2: the multiple of ``g_task``
+    that the projection removes from ``g_distill`` (0 when they agree).
+
+    Branch-free, so the step never waits for the GPU to report the sign.
+    """
+    dot = torch.dot(g_distill, g_task)
+    return dot.clamp_max(0) / torch.dot(g_task, g_task).clamp_min(1e-20)
+
 
 def project_conflicting(g_task: torch.Tensor,
                         g_distill: torch.Tensor) -> torch.Tensor:
     """The distillation gradient with its component against ``g_task``
-    removed when the two conflict (negative dot product).
+    removed when the two conflict (negative dot product); bit for bit
+    ``g_distill`` when they agree (the coefficient is exactly 0)."""
+    return g_distill - conflict_coef(g_task, g_distill) * g_task
 
-    Branch-free, so the step never waits for the GPU to report the sign:
-    the coefficient is min(dot, 0) / |g_task|^2, exactly 0 when the
-    gradients agree, which leaves ``g_distill`` bit for bit unchanged.
-    """
-    dot = torch.dot(g_distill, g_task)
-    coef = dot.clamp_max(0) / torch.dot(g_task, g_task).clamp_min(1e-20)
-    return g_distill - coef * g_task
+
+class GradAlignStats(NamedTuple):
+    """What ``GradAlignOptimWrapper.read_stats`` returns: over the ``steps``
+    backward passes since the last read, ``projected`` (a count) of them
+    projected the distillation gradient, by a mean relative change
+    ``mean_rel_change`` = mean |g_kd' - g_kd| / |g_kd| (0 for a step that
+    did not project).  The two are 0-d tensors on the gradients' device."""
+    steps: int
+    projected: torch.Tensor
+    mean_rel_change: torch.Tensor
 
 
 @OPTIM_WRAPPERS.register_module()
 class GradAlignOptimWrapper(OptimWrapper):
     """Drop-in for ``OptimWrapper``: ``optim_wrapper=dict(type=
-    'GradAlignOptimWrapper', optimizer=...)``.
+    'GradAlignOptimWrapper', optimizer=...)``, used by a ``dhkd_det``
+    distiller (its ``train_step`` calls ``update_params_split``).
 
-    Needs a ``dhkd_det`` distiller, whose ``parse_losses`` attaches the
-    (task, distillation) split to the total loss.  Under DDP the two
-    gradients are averaged across processes before the projection, which is
-    what a single process with the whole batch would compute.
+    Under DDP the model wrapper must be ``DistillerDataParallel``; the two
+    gradients are averaged across processes before the projection, which
+    is what a single process with the whole batch would compute.
+
+    For diagnostics (a hook reading the wrapper every N iterations), two
+    ways in, neither of which waits for the device:
+
+    - ``read_stats()``: running counts kept on the device, see
+      ``GradAlignStats``; reading them resets them.  Converting them with
+      ``.item()`` is the reader's one host sync.
+    - ``observers``: a list of ``GradObserver`` callables, each called every
+      step with the flat task, distillation and projected distillation
+      gradients (over the optimised parameters in ``param_groups`` order).
 
     Args:
         dtype: None (float32) or 'bfloat16': the forward under bfloat16
@@ -58,45 +97,57 @@ class GradAlignOptimWrapper(OptimWrapper):
                 f'GradAlignOptimWrapper dtype must be None or bfloat16, got '
                 f'{dtype!r} (float16 needs loss scaling; use bfloat16)')
         self.bf16 = dtype is not None
+        self.observers: List[GradObserver] = []
+        self._stat_steps = 0
+        self._projected: Optional[torch.Tensor] = None
+        self._rel_change: Optional[torch.Tensor] = None
 
     @contextmanager
     def optim_context(self, model: nn.Module):
-        # Gradients are reduced here, not by DDP's backward hooks.
+        # Gradients are reduced in backward_split, not by DDP's hooks.
         with model.no_sync() if hasattr(model, 'no_sync') else nullcontext(), \
                 bf16_autocast(model) if self.bf16 else nullcontext():
             yield
 
-    def scale_loss(self, loss: torch.Tensor) -> torch.Tensor:
-        scaled = super().scale_loss(loss)
-        parts = getattr(loss, 'grad_align_parts', None)
-        if parts is not None:
-            scaled.grad_align_parts = tuple(
-                super(GradAlignOptimWrapper, self).scale_loss(p)
-                for p in parts)
-        return scaled
-
-    def _params(self) -> List[torch.Tensor]:
-        return [p for group in self.optimizer.param_groups
-                for p in group['params'] if p.requires_grad]
+    def update_params_split(self, task_loss: torch.Tensor,
+                            distill_loss: torch.Tensor,
+                            step_kwargs: Optional[Dict] = None,
+                            zero_kwargs: Optional[Dict] = None) -> None:
+        """``update_params`` on the (task, distillation) pair: scaled for
+        gradient accumulation like a single loss, aligned, then stepped."""
+        self.backward_split(self.scale_loss(task_loss),
+                            self.scale_loss(distill_loss))
+        if self.should_update():
+            self.step(**(step_kwargs or {}))
+            self.zero_grad(**(zero_kwargs or {}))
 
     def backward(self, loss: torch.Tensor, **kwargs) -> None:
-        parts: Optional[Tuple[torch.Tensor, torch.Tensor]] = getattr(
-            loss, 'grad_align_parts', None)
-        if parts is None:
-            raise TypeError(
-                'GradAlignOptimWrapper needs the (task, distillation) loss '
-                'split that dhkd_det distillers attach in parse_losses; use '
-                "it with a dhkd_det distiller or use type='OptimWrapper'")
+        raise TypeError(
+            'GradAlignOptimWrapper needs the task and the distillation '
+            'losses apart, not their sum: call update_params_split(task, '
+            "distill), as a dhkd_det distiller's train_step does (under DDP "
+            "set model_wrapper_cfg=dict(type='DistillerDataParallel')), or "
+            "use type='OptimWrapper'")
+
+    def backward_split(self, task_loss: torch.Tensor,
+                       distill_loss: torch.Tensor) -> None:
+        """Accumulate g_task + project_conflicting(g_task, g_distill) into
+        the parameters' ``.grad``."""
         params = self._params()
-        g_task = self._flat_grad(parts[0], params, retain_graph=True)
-        g_distill = self._flat_grad(parts[1], params, retain_graph=False)
+        g_task = self._flat_grad(task_loss, params, retain_graph=True)
+        g_distill = self._flat_grad(distill_loss, params, retain_graph=False)
         if dist.is_available() and dist.is_initialized() and \
                 dist.get_world_size() > 1:
             both = torch.stack([g_task, g_distill])
             dist.all_reduce(both)
             both /= dist.get_world_size()
             g_task, g_distill = both[0], both[1]
-        grad = g_task + project_conflicting(g_task, g_distill)
+        coef = conflict_coef(g_task, g_distill)
+        projected = g_distill - coef * g_task
+        self._count(coef, g_task, g_distill)
+        for observe in self.observers:
+            observe(g_task, g_distill, projected)
+        grad = g_task + projected
         offset = 0
         for p in params:
             g = grad[offset:offset + p.numel()].view_as(p)
@@ -106,6 +157,33 @@ class GradAlignOptimWrapper(OptimWrapper):
             else:
                 p.grad.add_(g)
         self._inner_count += 1
+
+    def read_stats(self) -> GradAlignStats:
+        """The counts since the last read (see ``GradAlignStats``), then
+        start counting afresh."""
+        if self._projected is None:
+            zero = torch.zeros(())
+            return GradAlignStats(0, zero, zero.clone())
+        stats = GradAlignStats(self._stat_steps, self._projected,
+                               self._rel_change / self._stat_steps)
+        self._stat_steps, self._projected, self._rel_change = 0, None, None
+        return stats
+
+    def _count(self, coef: torch.Tensor, g_task: torch.Tensor,
+               g_distill: torch.Tensor) -> None:
+        # |g_kd' - g_kd| = |coef| |g_task|: device-side scalars, no sync
+        rel = coef.abs() * g_task.norm() / g_distill.norm().clamp_min(1e-20)
+        conflicted = (coef < 0).to(rel.dtype)
+        if self._projected is None:
+            self._projected, self._rel_change = conflicted, rel
+        else:
+            self._projected = self._projected + conflicted
+            self._rel_change = self._rel_change + rel
+        self._stat_steps += 1
+
+    def _params(self) -> List[torch.Tensor]:
+        return [p for group in self.optimizer.param_groups
+                for p in group['params'] if p.requires_grad]
 
     @staticmethod
     def _flat_grad(loss: torch.Tensor, params: List[torch.Tensor],

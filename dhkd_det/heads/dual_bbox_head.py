@@ -1,5 +1,7 @@
 """MMDetection's ConvFC box heads with DHKD's auxiliary classifier
 ``fc_cls_aux``."""
+from typing import Tuple
+
 from mmdet.models.roi_heads.bbox_heads import (ConvFCBBoxHead,
                                                Shared2FCBBoxHead,
                                                Shared4Conv1FCBBoxHead)
@@ -42,6 +44,9 @@ class AuxClassifierMixin:
                 dict(type='Normal', std=0.01,
                      override=dict(name='fc_cls_aux'))
             ]
+
+    def aux_module_names(self) -> Tuple[str, ...]:
+        return ('fc_cls_aux', )
 
 
 @MODELS.register_module()

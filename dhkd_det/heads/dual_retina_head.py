@@ -1,5 +1,5 @@
 """RetinaNet's head with DHKD's auxiliary classifier ``retina_cls_aux``."""
-from typing import List
+from typing import List, Tuple
 
 import torch
 import torch.nn as nn
@@ -40,6 +40,9 @@ class DualRetinaHead(RetinaHead):
         self.retina_cls_aux = nn.Conv2d(
             self.retina_cls.in_channels, self.retina_cls.out_channels, 3,
             padding=1)
+
+    def aux_module_names(self) -> Tuple[str, ...]:
+        return ('retina_cls_aux', )
 
 
 def per_anchor_logits(cls_scores: List[Tensor], num_channels: int) -> Tensor:

@@ -4,14 +4,36 @@ logit-level distillation loss) reading the same feature.
 
 ``build_aux_head`` is the one definition of the auxiliary head's shapes; the
 classification wrapper below and the detection heads all build theirs with it.
+
+Every module holding an auxiliary classifier says so: its
+``aux_module_names()`` lists the attributes that are auxiliary.  Export,
+test loading and the tests find the auxiliary weights through that
+(``named_aux_modules``, ``aux_state_keys``), never by a parameter's name.
 """
-from typing import NamedTuple, Optional
+from typing import Dict, Iterable, NamedTuple, Optional, Set, Tuple
 
 import torch.nn as nn
 from mmengine.registry import MODELS
 from torch import Tensor
 
 AUX_HEAD_KINDS = ('linear', 'nonlinear')
+#: the heads a loss config can name: the main classifier, the auxiliary one
+HEADS = ('main', 'aux')
+
+
+def check_loss_heads(group: str, heads: Iterable[str], has_aux: bool,
+                     aux_fix: str) -> None:
+    """The heads of ``model.<group>`` (a ``{head: loss_cfg}``) exist:
+    each is one of ``HEADS``, and 'aux' only where the student has an
+    auxiliary classifier (else the error says ``aux_fix``)."""
+    for head in heads:
+        if head not in HEADS:
+            raise KeyError(f'model.{group} has a loss for head {head!r}; '
+                           f'heads are {HEADS}')
+        if head == 'aux' and not has_aux:
+            raise ValueError(
+                f'model.{group} puts a loss on the aux head, which needs a '
+                f'student with an aux classifier: {aux_fix}')
 
 
 def build_aux_head(kind: str, in_features: int, num_classes: int,
@@ -31,6 +53,41 @@ def build_aux_head(kind: str, in_features: int, num_classes: int,
             nn.Linear(hidden, num_classes))
     raise ValueError(f'aux_head={kind!r} is not one of {AUX_HEAD_KINDS} '
                      '(or None for a single-head model)')
+
+
+def named_aux_modules(model: nn.Module) -> Dict[str, nn.Module]:
+    """The auxiliary classifiers inside ``model`` by qualified name, as the
+    modules holding them declare them (``aux_module_names()``)."""
+    found = {}
+    for name, module in model.named_modules():
+        declared = getattr(module, 'aux_module_names', None)
+        for attr in declared() if callable(declared) else ():
+            found[f'{name}.{attr}' if name else attr] = getattr(module, attr)
+    return found
+
+
+def aux_state_keys(model: nn.Module) -> Set[str]:
+    """The keys of ``model.state_dict()`` that belong to auxiliary
+    classifiers: what a deployed student leaves out."""
+    return {f'{name}.{key}'
+            for name, module in named_aux_modules(model).items()
+            for key in module.state_dict()}
+
+
+def plain_student_state(state: Dict[str, Tensor],
+                        model: nn.Module) -> Dict[str, Tensor]:
+    """The student's weights in ``state`` (a state dict of ``model``, a
+    classifier or distiller with a ``student``) as the plain network loads
+    them: without the auxiliary classifiers ``model`` declares and without
+    the ``DualHeadClassifier`` wrapper (``student.network.`` ->  ``''``)."""
+    if not any(k.startswith('student.') for k in state):
+        raise KeyError('no `student.*` weights in the checkpoint: is it a '
+                       'dhkd_det distiller checkpoint?')
+    aux = aux_state_keys(model)
+    prefix = 'student.network.' if isinstance(
+        model.student, DualHeadClassifier) else 'student.'
+    return {key[len(prefix):]: value for key, value in state.items()
+            if key.startswith(prefix) and key not in aux}
 
 
 class HeadOutputs(NamedTuple):
@@ -68,6 +125,9 @@ class DualHeadClassifier(nn.Module):
     @property
     def num_classes(self) -> int:
         return self.network.fc.out_features
+
+    def aux_module_names(self) -> Tuple[str, ...]:
+        return () if self.aux_head is None else ('aux_head', )
 
     def forward(self, x: Tensor) -> HeadOutputs:
         h = self.network.forward_features(x)

@@ -33,6 +33,7 @@ from mmengine.optim import OptimWrapper  # noqa: E402
 from mmengine.registry import init_default_scope  # noqa: E402
 
 import dhkd_det  # noqa: E402,F401
+from dhkd_det.models import plain_student_state  # noqa: E402
 
 MMDET_CONFIGS = osp.join(osp.dirname(sys.modules['mmdet'].__file__), '.mim',
                          'configs', 'faster_rcnn')
@@ -91,9 +92,8 @@ def main():
     distiller.init_weights()
     distiller.teacher_loaded = True  # random-init teacher, nothing to load
     student = MODELS.build(detector(args.student_depth, dual=False))
-    student.load_state_dict({k[len('student.'):]: v for k, v in
-                             distiller.state_dict().items()
-                             if 'aux' not in k})
+    student.load_state_dict(plain_student_state(distiller.state_dict(),
+                                                distiller))
     teacher = distiller.teacher
     distiller.train(), student.train()
     wrappers = {
