@@ -23,7 +23,8 @@ VARIANTS = {
     'dhkd_ga': ('main', 'aux', True, True),
 }
 DEFAULT_VARIANTS = ('ce_only', 'logit_only', 'both_one_head', 'dhkd')
-DIAGNOSTIC_HOOKS = [dict(type='NeuralCollapseHook')]
+DIAGNOSTIC_HOOKS = [dict(type='NeuralCollapseHook'),
+                    dict(type='GradDiagnosticsHook', interval=20)]
 
 
 def logit_loss_of(cfg: Config) -> dict:
@@ -55,8 +56,8 @@ def variant_config(base_file: str, cfg: Config, variant: str,
         distill_losses=dict(_delete_=True, **(
             {logit_head: logit_loss_of(cfg)} if logit_head else {})),
         eval_aux=dual)
-    hooks = [h for h in cfg.get('custom_hooks', [])
-             if h.get('type') not in ('NeuralCollapseHook', )]
+    hooks = [h for h in cfg.get('custom_hooks', []) if h.get('type') not in
+             [d['type'] for d in DIAGNOSTIC_HOOKS]]
     if not logit_head:  # no teacher to load, no distillation to schedule
         hooks = [h for h in hooks if h.get('type') not in
                  ('DHKDHook', 'DistillScheduleHook')]

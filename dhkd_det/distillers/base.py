@@ -81,6 +81,9 @@ class BaseDistiller(BaseModel):
         self.distill_scale = 1.0
         #: log the teacher/student top-1 agreement (set by DHKDHook)
         self.log_agreement = False
+        #: called with the (task, distillation) totals before the update
+        #: (set by GradDiagnosticsHook on the steps it measures)
+        self.grad_probe = None
         self.teacher_loaded = False
         if model is not None:
             model.eval().requires_grad_(False)
@@ -224,6 +227,8 @@ class BaseDistiller(BaseModel):
             data = self.data_preprocessor(data, True)
             losses = model._run_forward(data, mode='loss')
         total, log_vars = self.parse_losses(losses)
+        if self.grad_probe is not None:  # GradDiagnosticsHook, some steps
+            self.grad_probe(*self.split_losses(losses))
         if isinstance(optim_wrapper, GradAlignOptimWrapper):
             optim_wrapper.update_params_split(*self.split_losses(losses))
         else:

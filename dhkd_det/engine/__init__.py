@@ -7,6 +7,7 @@ from .distill_schedule_hook import DistillScheduleHook
 from .distiller_ddp import DistillerDataParallel
 from .grad_align import (GradAlignOptimWrapper, GradAlignStats,
                          project_conflicting)
+from .grad_diagnostics_hook import GradDiagnosticsHook
 from .loss_guard_hook import LossGuardHook
 from .neural_collapse_hook import NeuralCollapseHook
 from .plot_curves_hook import PlotCurvesHook
@@ -14,6 +15,7 @@ from .plot_curves_hook import PlotCurvesHook
 __all__ = [
     'AtomicCheckpointHook', 'BF16OptimWrapper', 'CocoAuditHook', 'DHKDHook',
     'DistillScheduleHook', 'DistillerDataParallel', 'GradAlignOptimWrapper',
-    'GradAlignStats', 'LossGuardHook', 'NeuralCollapseHook', 'PlotCurvesHook',
-    'project_conflicting', 'allow_mmengine_checkpoints'
+    'GradAlignStats', 'GradDiagnosticsHook', 'LossGuardHook',
+    'NeuralCollapseHook', 'PlotCurvesHook', 'project_conflicting',
+    'allow_mmengine_checkpoints'
 ]
