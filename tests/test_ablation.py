@@ -7,9 +7,7 @@ from mmengine.config import Config
 from mmengine.registry import MODELS
 
 import dhkd_det  # noqa: F401
-from cls_utils import REPO, python_tool, run_tool, save_teacher, \
-    write_override_config
-from conftest import make_cifar
+from cls_utils import REPO, python_tool, run_tool, small_project
 from dhkd_det.analysis.ablation import VARIANTS, ablation_rows, \
     variant_config
 from dhkd_det.analysis.runs import Run, read_run
@@ -55,12 +53,7 @@ def test_rows_average_over_seeds():
 
 
 def test_ablate_heads_end_to_end(tmp_path):
-    data = tmp_path / 'data'
-    make_cifar(str(data), num_classes=10, n_train=64, n_test=32)
-    save_teacher(tmp_path / 'teacher.pth')
-    cfg = write_override_config(
-        str(tmp_path / 'cfg.py'), 'configs/dhkd/cifar100_res32x4_res8x4.py',
-        str(data))
+    cfg = small_project(tmp_path, n_train=64, n_test=32)
     out = tmp_path / 'ablate'
     proc = run_tool(python_tool(
         'analysis/ablate_heads.py', cfg, '--variants', 'ce_only',

@@ -110,18 +110,24 @@ def test_aux_gets_gradient_only_from_distillation(tmp_path, kind):
     assert any('backbone' in n for n in g_distill)
 
 
-def test_teacher_runs_on_the_students_sampled_rois(tmp_path):
-    """Teacher = the student's own weights (plain head): its logits on the
-    sampled RoIs must equal the student's main logits one to one."""
-    student_cfg = small_faster_rcnn()
+def self_taught(tmp_path, student_cfg, plain_cfg):
+    """A distiller whose teacher (``plain_cfg``, no aux head) holds the
+    student's own weights, so its logits equal the student's main ones."""
     torch.manual_seed(0)
     probe = MODELS.build(copy.deepcopy(student_cfg))
     probe.init_weights()
     same = {k: v for k, v in probe.state_dict().items()
             if k not in aux_state_keys(probe)}
-    model = distiller(tmp_path, student_cfg, small_faster_rcnn(dual=False),
-                      teacher_state=same)
+    model = distiller(tmp_path, student_cfg, plain_cfg, teacher_state=same)
     model.student.load_state_dict(probe.state_dict())
+    return model
+
+
+def test_teacher_runs_on_the_students_sampled_rois(tmp_path):
+    """Teacher = the student's own weights (plain head): its logits on the
+    sampled RoIs must equal the student's main logits one to one."""
+    model = self_taught(tmp_path, small_faster_rcnn(),
+                        small_faster_rcnn(dual=False))
     seen = {}
     student_pass, t_forward = model._two_stage_student, \
         model.teacher.roi_head._bbox_forward
@@ -204,15 +210,8 @@ def test_cascade_distils_every_stage_on_its_own_rois(tmp_path):
     student's stage-i main logits); stage i's aux logits line up with those
     RoIs, its loss is logged as s{i}.loss_bkl_aux, weighted like the
     stage's own losses, and reaches only stage i's aux head."""
-    student_cfg = small_cascade_rcnn()
-    torch.manual_seed(0)
-    probe = MODELS.build(copy.deepcopy(student_cfg))
-    probe.init_weights()
-    same = {k: v for k, v in probe.state_dict().items()
-            if k not in aux_state_keys(probe)}
-    model = distiller(tmp_path, student_cfg, small_cascade_rcnn(dual=False),
-                      teacher_state=same)
-    model.student.load_state_dict(probe.state_dict())
+    model = self_taught(tmp_path, small_cascade_rcnn(),
+                        small_cascade_rcnn(dual=False))
     seen = dict(teacher=[])
     student_pass = model._two_stage_student
     t_forward = model.teacher.roi_head._bbox_forward
@@ -422,15 +421,8 @@ def test_retinanet_teacher_on_the_same_anchors(tmp_path):
     """Teacher = the student's weights: per-anchor logits on the kept anchors
     equal the student's main logits; the kept anchors are the non-ignored
     ones."""
-    student_cfg = small_retinanet()
-    torch.manual_seed(0)
-    probe = MODELS.build(copy.deepcopy(student_cfg))
-    probe.init_weights()
-    same = {k: v for k, v in probe.state_dict().items()
-            if k not in aux_state_keys(probe)}
-    model = distiller(tmp_path, student_cfg, small_retinanet(dual=False),
-                      teacher_state=same)
-    model.student.load_state_dict(probe.state_dict())
+    model = self_taught(tmp_path, small_retinanet(),
+                        small_retinanet(dual=False))
     model.train()
     data = model.data_preprocessor(data_batch(), True)
     losses, (distilled, ) = model._one_stage_student(**data)

@@ -6,9 +6,7 @@ import math
 import pytest
 import torch
 
-from cls_utils import python_tool, run_tool, save_teacher, \
-    write_override_config
-from conftest import make_cifar
+from cls_utils import python_tool, run_tool, small_project
 from dhkd_det.evaluation.neural_collapse import ClassStats, neural_collapse
 
 
@@ -85,12 +83,9 @@ def test_missing_classes_are_left_out_and_one_class_is_an_error():
 
 
 def test_hook_logs_nc_metrics_with_the_accuracy(tmp_path):
-    data = tmp_path / 'data'
-    make_cifar(str(data), num_classes=10, n_train=64, n_test=40)
-    save_teacher(tmp_path / 'teacher.pth')
-    cfg = write_override_config(
-        str(tmp_path / 'cfg.py'), 'configs/dhkd/cifar100_res32x4_res8x4.py',
-        str(data), extra="custom_hooks = [dict(type='DHKDHook'), "
+    cfg = small_project(
+        tmp_path, n_train=64, n_test=40,
+        extra="custom_hooks = [dict(type='DHKDHook'), "
         "dict(type='NeuralCollapseHook')]\n")
     wd = tmp_path / 'wd'
     proc = run_tool(python_tool(
