@@ -64,14 +64,14 @@ def test_heads_get_gradient_only_from_their_loss(teacher_ckpt):
     model = build(teacher_ckpt)
     data = model.data_preprocessor(batch(), True)
     losses = model(**data, mode='loss')
-    assert set(losses) == {'loss_ce_main', 'loss_bkl_aux'}
+    assert set(losses) == {'loss_ce_main', 'loss_binary_kl_norm_aux'}
     aux = list(model.student.aux_head.parameters())
     main = list(model.student.network.fc.parameters())
     backbone = model.student.network.conv1.weight
     g_ce = torch.autograd.grad(losses['loss_ce_main'], aux + main +
                                [backbone], retain_graph=True,
                                allow_unused=True)
-    g_kd = torch.autograd.grad(losses['loss_bkl_aux'], aux + main +
+    g_kd = torch.autograd.grad(losses['loss_binary_kl_norm_aux'], aux + main +
                                [backbone], allow_unused=True)
     n = len(aux)
     assert all(g is None for g in g_ce[:n])           # CE never reaches aux
@@ -101,7 +101,7 @@ def test_train_step_hands_gradient_alignment_the_split(teacher_ckpt):
     losses = model(**data, mode='loss')
     task, distill = model.split_losses(losses)
     assert torch.equal(task, losses['loss_ce_main'])
-    assert torch.equal(distill, losses['loss_bkl_aux'])
+    assert torch.equal(distill, losses['loss_binary_kl_norm_aux'])
     total, _ = model.parse_losses(losses)
     assert torch.allclose(task + distill, total)
     calls = []
@@ -150,13 +150,13 @@ def test_distill_scale_and_stop(teacher_ckpt):
     model = build(teacher_ckpt)
     data = model.data_preprocessor(batch(), True)
     torch.manual_seed(0)
-    full = model(**data, mode='loss')['loss_bkl_aux']
+    full = model(**data, mode='loss')['loss_binary_kl_norm_aux']
     model.distill_scale = 0.25
     torch.manual_seed(0)
-    quarter = model(**data, mode='loss')['loss_bkl_aux']
+    quarter = model(**data, mode='loss')['loss_binary_kl_norm_aux']
     assert quarter.item() == pytest.approx(0.25 * full.item(), rel=1e-5)
     model.distill_scale = 0.0
-    assert model(**data, mode='loss')['loss_bkl_aux'].item() == 0.0
+    assert model(**data, mode='loss')['loss_binary_kl_norm_aux'].item() == 0.0
 
 
 def test_hook_schedule():

@@ -45,7 +45,7 @@ def trained(setup):
 
 def test_train_test_resume(trained):
     root, cfg, wd, out = trained
-    assert 'loss_bkl_aux' in out and 'loss_ce_main' in out
+    assert 'loss_binary_kl_norm_aux' in out and 'loss_ce_main' in out
     assert 'teacher_agree' in out
     assert (wd / 'epoch_2.pth').is_file()
     ckpt = torch.load(wd / 'epoch_2.pth')  # weights_only=True default

@@ -71,7 +71,7 @@ def test_train_steps_keep_teacher_and_train_student(tmp_path, kind):
     for i in range(2):
         log = model.train_step(data_batch(seed=i), optim)
         assert all(math.isfinite(float(v.detach())) for v in log.values())
-    assert 'loss_bkl_aux' in log
+    assert 'loss_binary_kl_norm_aux' in log
     assert not model.teacher.training
     for k, v in model.teacher.state_dict().items():
         assert torch.equal(v, teacher_before[k]), k
@@ -90,8 +90,8 @@ def test_aux_gets_gradient_only_from_distillation(tmp_path, kind):
     losses = losses_of(model)
     task = sum(v if torch.is_tensor(v) else sum(v)
                for k, v in losses.items()
-               if k.startswith('loss') and 'bkl' not in k)
-    distill = losses['loss_bkl_aux']
+               if k.startswith('loss') and 'binary_kl_norm' not in k)
+    distill = losses['loss_binary_kl_norm_aux']
 
     def grads(loss):
         names = list(params)
@@ -190,7 +190,7 @@ def test_student_losses_are_mmdetections(tmp_path, kind):
     torch.manual_seed(7)
     want = model.student.loss(data['inputs'],
                               copy.deepcopy(data['data_samples']))
-    distill_keys = {k for k in losses if 'bkl' in k}
+    distill_keys = {k for k in losses if 'binary_kl_norm' in k}
     assert distill_keys and all(float(losses[k].detach()) > 0
                                 for k in distill_keys)
     got = {k: v for k, v in losses.items()
@@ -208,7 +208,7 @@ def test_cascade_distils_every_stage_on_its_own_rois(tmp_path):
     """Teacher = the student's weights (plain Cascade R-CNN): the teacher's
     stage-i head runs on the student's stage-i RoIs (logits equal the
     student's stage-i main logits); stage i's aux logits line up with those
-    RoIs, its loss is logged as s{i}.loss_bkl_aux, weighted like the
+    RoIs, its loss is logged as s{i}.loss_binary_kl_norm_aux, weighted like the
     stage's own losses, and reaches only stage i's aux head."""
     model = self_taught(tmp_path, small_cascade_rcnn(),
                         small_cascade_rcnn(dual=False))
@@ -234,7 +234,7 @@ def test_cascade_distils_every_stage_on_its_own_rois(tmp_path):
     stages, teacher = seen['student'], seen['teacher']
     weights = model.student.roi_head.stage_loss_weights
     assert [t[0] for t in teacher] == [0, 1, 2]
-    assert 'loss_bkl_aux' not in losses
+    assert 'loss_binary_kl_norm_aux' not in losses
     assert float(losses['teacher_agree']) == 1.0
     bkl = BinaryKLNormLoss(temperature=2.0)
     for i, (part, (_, t_rois, t_logits)) in enumerate(zip(stages, teacher)):
@@ -243,7 +243,7 @@ def test_cascade_distils_every_stage_on_its_own_rois(tmp_path):
         assert part.loss_prefix == f's{i}.' and part.loss_weight == weights[i]
         assert torch.allclose(t_logits, part.logits['main'], atol=1e-5)
         assert part.logits['aux'].shape == (rois.shape[0], len(CLASSES) + 1)
-        assert torch.allclose(losses[f's{i}.loss_bkl_aux'],
+        assert torch.allclose(losses[f's{i}.loss_binary_kl_norm_aux'],
                               weights[i] * bkl(part.logits['aux'], t_logits))
     assert not torch.equal(teacher[0][1], teacher[1][1])
 
@@ -251,7 +251,7 @@ def test_cascade_distils_every_stage_on_its_own_rois(tmp_path):
     for i in range(3):
         aux_params = [list(heads[j].fc_cls_aux.parameters()) for j in range(3)]
         grads = torch.autograd.grad(
-            losses[f's{i}.loss_bkl_aux'],
+            losses[f's{i}.loss_binary_kl_norm_aux'],
             [p for params in aux_params for p in params] +
             [heads[i].fc_cls.weight], retain_graph=True, allow_unused=True)
         per_head = [grads[2 * j:2 * j + 2] for j in range(3)]
@@ -262,7 +262,8 @@ def test_cascade_distils_every_stage_on_its_own_rois(tmp_path):
     # gradient alignment sees every stage's loss as distillation
     task, distill = model.split_losses(losses)
     assert torch.allclose(distill,
-                          sum(losses[f's{i}.loss_bkl_aux'] for i in range(3)))
+                          sum(losses[f's{i}.loss_binary_kl_norm_aux']
+                              for i in range(3)))
     assert torch.allclose(task + distill, model.parse_losses(losses)[0])
 
 
@@ -317,8 +318,8 @@ def test_scale_zero_skips_the_teacher(tmp_path):
     model.distill_scale = 0.0
     model.train()
     losses = losses_of(model)
-    assert float(losses['loss_bkl_aux'].detach()) == 0.0
-    assert losses['loss_bkl_aux'].requires_grad
+    assert float(losses['loss_binary_kl_norm_aux'].detach()) == 0.0
+    assert losses['loss_binary_kl_norm_aux'].requires_grad
 
 
 def test_main_head_kd_and_dkd_baselines(tmp_path):
@@ -342,7 +343,7 @@ def test_empty_ground_truth_images(tmp_path):
         losses = losses_of(model, data_batch(num_items=[0, 2]))
         total, _ = model.parse_losses(losses)
         assert math.isfinite(float(total))
-        assert float(losses['loss_bkl_aux']) > 0
+        assert float(losses['loss_binary_kl_norm_aux']) > 0
 
 
 def test_teacher_from_an_mmdet_config_name():

@@ -29,7 +29,7 @@ opt = dhkd_det.engine.GradAlignOptimWrapper(
 data = dict(inputs=torch.randint(0, 255, (4, 3, 32, 32), dtype=torch.uint8),
             data_samples=torch.tensor([0, 1, 2, 3]))
 log = model.train_step(data, opt)
-assert set(log) >= {'loss', 'loss_ce_main', 'loss_bkl_aux'}
+assert set(log) >= {'loss', 'loss_ce_main', 'loss_binary_kl_norm_aux'}
 loaded = [m for m in sys.modules if m.split('.')[0] in ('mmcv', 'mmdet')
           and sys.modules[m] is not None]
 assert not loaded, loaded

@@ -495,5 +495,5 @@ def test_mmdetection_train_tool_with_custom_imports(tmp_path):
         capture_output=True, text=True, timeout=900)
     out = proc.stdout + proc.stderr
     assert proc.returncode == 0, out[-4000:]
-    assert 'loss_bkl_aux' in out and 'coco/bbox_mAP' in out
+    assert 'loss_binary_kl_norm_aux' in out and 'coco/bbox_mAP' in out
     assert osp.isfile(tmp_path / 'work' / 'epoch_1.pth')

@@ -197,7 +197,8 @@ class BaseDistiller(BaseModel):
     def is_distill_key(self, key: str) -> bool:
         """Whether ``key`` of the loss dict is a distillation loss: the key
         ``distill_loss_key`` gives, or it behind a group's prefix
-        ('s1.loss_bkl_aux', as MMDetection's cascade names stage losses)."""
+        ('s1.loss_binary_kl_norm_aux', as MMDetection's cascade names stage
+        losses)."""
         return key.rsplit('.', 1)[-1] in {
             self.distill_loss_key(h) for h in self.distill_losses}
 

@@ -15,7 +15,7 @@ from .kd import kd_loss
 
 class _DistillLoss(nn.Module):
     fn = None
-    #: short name in the logged loss key, e.g. ``loss_bkl_aux``
+    #: short name in the logged loss key, e.g. ``loss_binary_kl_norm_aux``
     log_name = ''
 
     def __init__(self, temperature: float, loss_weight: float = 1.0):
@@ -36,7 +36,7 @@ class _DistillLoss(nn.Module):
 class BinaryKLNormLoss(_DistillLoss):
     """DHKD's logit-level loss (the one the paper trains with)."""
     fn = staticmethod(binary_kl_norm)
-    log_name = 'bkl'
+    log_name = 'binary_kl_norm'
 
     def __init__(self, temperature: float = 2.0, loss_weight: float = 1.0):
         super().__init__(temperature, loss_weight)
