@@ -15,7 +15,10 @@ class BuildPyWithStartupHook(build_py):
     def run(self):
         super().run()
         if not getattr(self, 'editable_mode', False):
-            self.copy_file(osp.join('dhkd_det', 'ops', STARTUP_HOOK),
+            # kept in the source as text: a tracked .pth reads as a
+            # checkpoint, and only site-packages should run it
+            self.copy_file(osp.join('dhkd_det', 'ops',
+                                    'startup_hook_line.txt'),
                            osp.join(self.build_lib, STARTUP_HOOK))
 
 

@@ -61,7 +61,7 @@ def test_missing_and_unreadable_images_are_counted(tmp_path):
     (tmp_path / 'img' / '0.jpg').write_bytes(b'\xff\xd8\xff\xe0' + bytes(60))
     (tmp_path / 'img' / '1.jpg').write_bytes(b'\x89PNG\r\n\x1a\n' + bytes(8))
     (tmp_path / 'img' / '2.jpg').write_bytes(b'')
-    (tmp_path / 'img' / '3.jpg').write_text('version https://git-lfs')
+    (tmp_path / 'img' / '3.jpg').write_text('a text file, not an image')
     data = dict(images=[dict(id=i, file_name=n) for i, n in enumerate(names)],
                 annotations=[], categories=[])
     with pytest.raises(FileNotFoundError) as info:
@@ -71,7 +71,7 @@ def test_missing_and_unreadable_images_are_counted(tmp_path):
     assert 'of the 6 images train.json lists, 2 are missing ' \
         "(e.g. ['4.jpg', '5.jpg']) and 2 cannot be read" in message
     assert '2.jpg: unreadable (empty file)' in message
-    assert "3.jpg: unreadable (not an image: starts with b'version '" \
+    assert "3.jpg: unreadable (not an image: starts with b'a text f'" \
         in message
     assert 'train_dataloader.dataset.data_root / data_prefix.img' in message
     data['images'] = data['images'][:2]

@@ -65,7 +65,7 @@ $PIP --no-build-isolation --no-deps -e "$REPO"
 # the start-up hook: one line that puts dhkd_det/ops/import_hook.py's
 # finder on sys.meta_path, so every process can `import mmcv.ops`
 SITE=$($PY -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])')
-cp "$REPO/dhkd_det/ops/dhkd_det_mmcv_ops.pth" "$SITE/.dhkd_det_mmcv_ops.pth.tmp"
+cp "$REPO/dhkd_det/ops/startup_hook_line.txt" "$SITE/.dhkd_det_mmcv_ops.pth.tmp"
 mv "$SITE/.dhkd_det_mmcv_ops.pth.tmp" "$SITE/dhkd_det_mmcv_ops.pth"
 
 # 3. mmcv.  An installed mmcv is good if its Python package has the wanted

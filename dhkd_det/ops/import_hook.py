@@ -7,7 +7,8 @@ mmcv's Python package (``mmcv-lite``, or mmcv built with
 the finder below on ``sys.meta_path`` that import finds a module either way,
 so ``import mmcv.ops``, ``import mmdet.models`` and MMDetection's own tools
 work whatever is imported first.  The finder is installed at interpreter
-start-up by the one-line ``dhkd_det_mmcv_ops.pth`` that ``tools/install.sh``
+start-up by the one-line ``dhkd_det_mmcv_ops.pth`` (its line is
+``startup_hook_line.txt`` beside this file) that ``tools/install.sh``
 (and a wheel of this package) puts into site-packages, and again by
 ``import dhkd_det``.
 
