@@ -31,36 +31,13 @@ from typing import Tuple
 REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
 sys.path.insert(0, REPO)
 
-import numpy as np  # noqa: E402
 import torch  # noqa: E402
-import torch.nn.functional as F  # noqa: E402
 
 import dhkd_det  # noqa: E402,F401
-from dhkd_det.datasets import write_cifar  # noqa: E402
+from dhkd_det.datasets import digits_as_cifar  # noqa: E402
 from dhkd_det.engine.runner_utils import build_runner, load_config  # noqa
 
 TEACHER, STUDENT = 'resnet56', 'resnet20'
-
-
-def digits_as_cifar(root: str, max_train: int = 0, seed: int = 0) -> dict:
-    """Write scikit-learn's digits in CIFAR layout; returns split sizes."""
-    from sklearn.datasets import load_digits
-    from sklearn.model_selection import train_test_split
-    digits = load_digits()
-    images = torch.from_numpy(digits.images).float()[:, None] / 16.0
-    images = F.interpolate(images, size=(32, 32), mode='bilinear',
-                           align_corners=False)
-    images = (images.clamp(0, 1) * 255).round().to(torch.uint8)
-    images = images.expand(-1, 3, -1, -1).permute(0, 2, 3, 1).numpy()
-    x_tr, x_te, y_tr, y_te = train_test_split(
-        images, digits.target, test_size=0.25, random_state=seed,
-        stratify=digits.target)
-    if max_train:
-        x_tr, y_tr = x_tr[:max_train], y_tr[:max_train]
-    write_cifar(root, train=(np.ascontiguousarray(x_tr), y_tr.tolist()),
-                test=(np.ascontiguousarray(x_te), y_te.tolist()),
-                class_names=[str(i) for i in range(10)])
-    return dict(train=len(y_tr), test=len(y_te))
 
 
 def run(name: str, config: str, work_root: str, data_root: str, epochs: int,

@@ -11,11 +11,12 @@ from .grad_diagnostics_hook import GradDiagnosticsHook
 from .loss_guard_hook import LossGuardHook
 from .neural_collapse_hook import NeuralCollapseHook
 from .plot_curves_hook import PlotCurvesHook
+from .progress_hook import ProgressHook
 
 __all__ = [
     'AtomicCheckpointHook', 'BF16OptimWrapper', 'CocoAuditHook', 'DHKDHook',
     'DistillScheduleHook', 'DistillerDataParallel', 'GradAlignOptimWrapper',
     'GradAlignStats', 'GradDiagnosticsHook', 'LossGuardHook',
-    'NeuralCollapseHook', 'PlotCurvesHook', 'project_conflicting',
+    'NeuralCollapseHook', 'PlotCurvesHook', 'ProgressHook', 'project_conflicting',
     'allow_mmengine_checkpoints'
 ]
