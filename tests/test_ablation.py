@@ -41,7 +41,9 @@ def test_rows_average_over_seeds():
     def run(top1s, nc1):
         return Run(work_dir='w', val=[dict(step=i + 1, top1=t, nc1=nc1)
                                       for i, t in enumerate(top1s)],
-                   train=[{'iter': 1, 'grad/cos_backbone': 0.25}])
+                   train=[{'iter': 1, 'grad/cos_backbone': 0.25,
+                           'grad/conflict_backbone': 0.5,
+                           'grad/cos_aux_head': 0.0}])
     rows = ablation_rows(dict(dhkd=[run([50, 70, 60], 0.5),
                                     run([40, 80, 64], 0.7)]))
     row = rows[0]
@@ -50,6 +52,8 @@ def test_rows_average_over_seeds():
     assert row['top-1 best'] == '75.00 ± 7.07'  # 70 and 80
     assert row['nc1'] == '0.60 ± 0.14'
     assert row['cos_backbone'] == '0.25 ± 0.00'
+    assert row['conflict_backbone'] == '0.50 ± 0.00'
+    assert 'cos_aux_head' not in row  # 0 by construction, not shown
 
 
 def test_ablate_heads_end_to_end(tmp_path):
@@ -72,4 +76,22 @@ def test_ablate_heads_end_to_end(tmp_path):
     table = (out / 'ablation.md').read_text()
     assert table.startswith('| variant | seeds | top-1 last |')
     assert (out / 'plots' / 'accuracy.png').is_file()
+    assert (out / 'plots' / 'ablation.png').is_file()  # the overview
+    assert f"overview: {out / 'plots' / 'ablation.png'}" in proc.stdout
     assert (out / 'dhkd_ga' / 'seed_0' / 'dhkd_ga.py').is_file()
+
+
+def test_overview_leaves_out_unlogged_panels(tmp_path):
+    from dhkd_det.analysis import plot_panels
+    runs = [Run(work_dir=f'w/{name}', val=[dict(step=1, top1=50.0)],
+                train=[{'iter': 1, 'grad/cos_backbone': c}])
+            for name, c in (('a', 0.1), ('b', -0.2))]
+    path = plot_panels(runs, [('val', 'top1'), ('val', 'nc1'),
+                              ('train', 'grad/cos_backbone')],
+                       str(tmp_path / 'sub' / 'o.png'))
+    from matplotlib.image import imread
+    height, width = imread(path).shape[:2]
+    # two 4.2 x 3.4 inch panels side by side: nc1 (unlogged) left out
+    assert width / height == pytest.approx(2 * 4.2 / 3.4, abs=0.05)
+    with pytest.raises(ValueError, match='none of the runs logged'):
+        plot_panels(runs, [('val', 'nc1')], str(tmp_path / 'x.png'))

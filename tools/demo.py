@@ -1,24 +1,28 @@
-"""The offline demo: the whole DHKD job, end to end, on real data that ships
-with scikit-learn, in about 10 minutes on 2 CPU cores.
+"""The offline demo: DHKD's deciding experiment, end to end, on real data
+that ships with scikit-learn, in about 5 minutes on 2 CPU cores.
 
 scikit-learn's handwritten digits (1,797 8x8 grey images, 10 classes) are
 upsampled to 32x32 RGB and written in CIFAR's on-disk layout; then, through
 the very configs and runner `tools/train.py` uses (shrunk only in classes,
 epochs and loader workers; horizontal flips off, as a mirrored digit is not a
 digit):
-  1. a resnet56 teacher trained with CE      (configs/teachers/cifar100_resnet56.py)
-  2. a resnet20 student with CE only         (configs/ce/cifar100_resnet8x4.py,
-                                              its network set to resnet20)
-  3. a resnet20 student with KD              (configs/kd/cifar100_res32x4_res8x4.py,
-                                              its pair set to resnet56 -> resnet20)
-  4. a resnet20 student with DHKD            (configs/dhkd/cifar100_res56_res20.py:
-                                              BinaryKLNorm aux head + GA)
-and each is evaluated on the held-out digits.  resnet56 -> resnet20, one of
-the paper's CIFAR pairs, replaces the quick start's resnet32x4 -> resnet8x4
-so that the run fits about 10 minutes on 2 cores.
+  1. a resnet32 teacher trained with CE  (configs/teachers/cifar100_resnet56.py,
+                                          its network set to resnet32)
+  2. the ablation of tools/analysis/ablate_heads.py on the DHKD config
+     (configs/dhkd/cifar100_res56_res20.py, its pair set to resnet32 ->
+     resnet8): the same resnet8 student, seed and schedule trained with
+       ce_only        CE on its one head (the student alone)
+       logit_only     BinaryKLNorm on its one head
+       both_one_head  CE + BinaryKLNorm on one shared head
+       dhkd           CE on the main head, BinaryKLNorm on an aux head
+     (--ga adds dhkd_ga, DHKD with gradient alignment), each with the
+     gradient diagnostics and neural-collapse metrics logged;
+and prints the teacher's top-1 and the ablation table, and saves the curves
+(demo_runs/ablation/plots/ablation.png is the one-figure overview).
 
-    python tools/demo.py                     # the default run, prints a table
-    python tools/demo.py --epochs 1 --max-train 128   # a smoke run
+    python tools/demo.py                  # the default run
+    python tools/demo.py --smoke          # a 1-epoch run on a subset (tests)
+    python tools/demo.py --task det       # the detection demo (demo_det.py)
 """
 import argparse
 import json
@@ -26,104 +30,164 @@ import os
 import os.path as osp
 import sys
 import time
-from typing import Tuple
+import warnings
 
 REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
 sys.path.insert(0, REPO)
 
 import torch  # noqa: E402
 
-import dhkd_det  # noqa: E402,F401
+from dhkd_det.analysis import read_run  # noqa: E402
+from dhkd_det.analysis.ablation import (DEFAULT_VARIANTS,  # noqa: E402
+                                        run_ablation)
 from dhkd_det.datasets import digits_as_cifar  # noqa: E402
 from dhkd_det.engine.runner_utils import build_runner, load_config  # noqa
 
-TEACHER, STUDENT = 'resnet56', 'resnet20'
+TEACHER, STUDENT = 'resnet32', 'resnet8'
+TEACHER_CONFIG = 'configs/teachers/cifar100_resnet56.py'
+DHKD_CONFIG = 'configs/dhkd/cifar100_res56_res20.py'
 
 
-def run(name: str, config: str, work_root: str, data_root: str, epochs: int,
-        overrides: dict) -> Tuple[float, str]:
-    """Train one config with the demo's shrink-overrides, test it, return
-    the main head's top-1 and the checkpoint."""
-    m = [max(1, epochs * 150 // 240), max(1, epochs * 180 // 240),
-         max(1, epochs * 210 // 240)]
+def quiet() -> None:
+    """Only the demo's own lines: MMEngine's logger is turned down to
+    warnings by the configs' log_level, and the deprecation notices the
+    libraries print at import / build time are not the newcomer's business."""
+    for category in (DeprecationWarning, FutureWarning, UserWarning):
+        for module in ('mmengine', 'mmcv', 'mmdet', 'torch', 'torchvision'):
+            warnings.filterwarnings('ignore', category=category,
+                                    module=module)
+
+
+#: MMEngine notices every run logs at WARNING level that say nothing about
+#: the run (its CheckpointHook builds a FileClient it has deprecated)
+KNOWN_NOTICES = ('"FileClient" will be deprecated',
+                 '"HardDiskBackend" is the alias of "LocalBackend"')
+
+
+def drop_known_notices(record) -> bool:
+    """A logging filter: False for the notices in KNOWN_NOTICES."""
+    return not any(n in record.getMessage() for n in KNOWN_NOTICES)
+
+
+def shrink_options(data_root: str, epochs: int, seed: int) -> dict:
+    """What the demo changes in the CIFAR-100 configs: the data, classes,
+    epochs (milestones scaled from 240), no workers, validation every epoch
+    (curves), no flips, quiet logging."""
+    milestones = [max(1, epochs * m // 240) for m in (150, 180, 210)]
     options = {
-        'train_dataloader.dataset.data_root': data_root,
-        'val_dataloader.dataset.data_root': data_root,
-        'test_dataloader.dataset.data_root': data_root,
-        'train_dataloader.dataset.check_md5': False,
-        'val_dataloader.dataset.check_md5': False,
-        'test_dataloader.dataset.check_md5': False,
-        'train_dataloader.num_workers': 0,
-        'train_dataloader.persistent_workers': False,
-        'val_dataloader.num_workers': 0,
-        'val_dataloader.persistent_workers': False,
-        'test_dataloader.num_workers': 0,
-        'test_dataloader.persistent_workers': False,
         'train_cfg.max_epochs': epochs,
-        'train_cfg.val_interval': epochs + 1,  # test once, at the end
-        'param_scheduler.milestones': m,
+        'train_cfg.val_interval': 1,
+        'param_scheduler.milestones': milestones,
         'default_hooks.checkpoint.interval': epochs,
         'default_hooks.logger.interval': 10,
-        'randomness.seed': 0,
+        'randomness.seed': seed,
         # a mirrored digit is not a digit: the recipe's flip stays off here
         'model.data_preprocessor.flip': False,
+        'model.student.network.num_classes': 10,
         'log_level': 'WARNING',
-        **overrides,
     }
-    cfg = load_config(osp.join(REPO, config), options,
-                      osp.join(work_root, name))
-    start = time.time()
+    for split in ('train', 'val', 'test'):
+        options.update({
+            f'{split}_dataloader.dataset.data_root': data_root,
+            f'{split}_dataloader.dataset.check_md5': False,
+            f'{split}_dataloader.num_workers': 0,
+            f'{split}_dataloader.persistent_workers': False,
+        })
+    return options
+
+
+def train(config: str, work_dir: str, label: str, options: dict) -> None:
+    """One run, in this process, as tools/train.py would make it, with a
+    progress line per epoch."""
+    cfg = load_config(config, options, work_dir)
+    cfg.custom_hooks = list(cfg.get('custom_hooks', [])) + [
+        dict(type='ProgressHook', label=label)]
     runner = build_runner(cfg)
+    runner.logger.addFilter(drop_known_notices)
     runner.train()
-    metrics = runner.test()
-    print(f'[demo] {name}: top-1 {metrics["top1"]:.2f}% '
-          f'({time.time() - start:.0f} s)', flush=True)
-    return metrics['top1'], osp.join(cfg.work_dir, f'epoch_{epochs}.pth')
 
 
-def main():
+def last_top1(work_dir: str) -> float:
+    return read_run(work_dir).series('val', 'top1')[1][-1]
+
+
+def parse_args(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
+    parser.add_argument('--task', choices=['cls', 'det'], default='cls',
+                        help='det runs tools/demo_det.py with the other '
+                        'arguments')
     parser.add_argument('--work-dir', default='demo_runs')
-    parser.add_argument('--epochs', type=int, default=30)
+    parser.add_argument('--epochs', type=int, default=12,
+                        help='epochs of every student')
+    parser.add_argument('--teacher-epochs', type=int, default=12)
+    parser.add_argument('--seed', type=int, default=0)
+    parser.add_argument('--ga', action='store_true',
+                        help='also run DHKD with gradient alignment')
     parser.add_argument('--max-train', type=int, default=0,
-                        help='use only this many training images (smoke runs)')
-    args = parser.parse_args()
-    torch.set_num_threads(max(1, os.cpu_count() or 1))
-    t0 = time.time()
-    data_root = osp.abspath(osp.join(args.work_dir, 'data'))
-    sizes = digits_as_cifar(data_root, args.max_train)
-    print(f'[demo] digits in CIFAR layout at {data_root}: {sizes}',
-          flush=True)
-    classes = {'model.student.network.num_classes': 10}
-    teacher_top1, teacher_ckpt = run(
-        'teacher_' + TEACHER, 'configs/teachers/cifar100_resnet56.py',
-        args.work_dir, data_root, args.epochs, classes)
-    distill = {**classes, 'model.teacher.num_classes': 10,
-               'model.teacher.type': TEACHER,
-               'model.student.network.type': STUDENT,
-               'model.teacher_ckpt': teacher_ckpt}
-    rows = [(f'teacher {TEACHER} (CE)', teacher_top1)]
-    rows.append((f'student {STUDENT}, CE only', run(
-        'student_ce', 'configs/ce/cifar100_resnet8x4.py', args.work_dir,
-        data_root, args.epochs,
-        {**classes, 'model.student.network.type': STUDENT})[0]))
-    rows.append((f'student {STUDENT}, KD (T=4)', run(
-        'student_kd', 'configs/kd/cifar100_res32x4_res8x4.py', args.work_dir,
-        data_root, args.epochs, distill)[0]))
-    rows.append((f'student {STUDENT}, DHKD (BinaryKLNorm aux head, GA)', run(
-        'student_dhkd', 'configs/dhkd/cifar100_res56_res20.py',
-        args.work_dir, data_root, args.epochs, distill)[0]))
+                        help='use only this many training images')
+    parser.add_argument('--smoke', action='store_true',
+                        help='1 epoch on 96 training images (tests)')
+    return parser.parse_known_args(argv)
 
-    width = max(len(r[0]) for r in rows)
-    print(f'\nDHKD offline demo: scikit-learn digits upsampled to 32x32 '
-          f'({sizes["train"]} train / {sizes["test"]} test images), '
-          f'{args.epochs} epochs each, {time.time() - t0:.0f} s in all')
-    print(f'| {"model".ljust(width)} | top-1 (%) |')
-    print(f'|{"-" * (width + 2)}|-----------|')
-    for name, top1 in rows:
-        print(f'| {name.ljust(width)} | {top1:9.2f} |')
-    with open(osp.join(args.work_dir, 'results.json'), 'w') as f:
-        json.dump(dict(rows), f, indent=2)
+
+def main(argv=None):
+    args, rest = parse_args(argv)
+    if args.task == 'det':
+        import demo_det  # tools/ is on sys.path when this runs as a script
+        return demo_det.main(rest)
+    if rest:
+        sys.exit(f'demo.py: unrecognised arguments {" ".join(rest)}')
+    if args.smoke:
+        args.epochs = args.teacher_epochs = 1
+        args.max_train = args.max_train or 96
+    quiet()
+    torch.set_num_threads(max(1, os.cpu_count() or 1))
+    start = time.time()
+    work = osp.abspath(args.work_dir)
+    data_root = osp.join(work, 'data')
+    sizes = digits_as_cifar(data_root, args.max_train, seed=args.seed)
+    print(f'[demo] digits in CIFAR layout at {data_root}: '
+          f'{sizes["train"]} train / {sizes["test"]} test images', flush=True)
+
+    print(f'[demo] 1/2: the teacher, {TEACHER} trained with CE for '
+          f'{args.teacher_epochs} epochs', flush=True)
+    teacher_dir = osp.join(work, f'teacher_{TEACHER}')
+    train(osp.join(REPO, TEACHER_CONFIG), teacher_dir, f'teacher {TEACHER}',
+          {**shrink_options(data_root, args.teacher_epochs, args.seed),
+           'model.student.network.type': TEACHER})
+    teacher_top1 = last_top1(teacher_dir)
+
+    variants = list(DEFAULT_VARIANTS) + (['dhkd_ga'] if args.ga else [])
+    print(f'[demo] 2/2: the {STUDENT} student, {args.epochs} epochs, one '
+          f'run per variant: {", ".join(variants)}', flush=True)
+    options = {**shrink_options(data_root, args.epochs, args.seed),
+               'model.student.network.type': STUDENT,
+               'model.teacher.type': TEACHER,
+               'model.teacher.num_classes': 10,
+               'model.teacher_ckpt': osp.join(
+                   teacher_dir, f'epoch_{args.teacher_epochs}.pth')}
+    out = osp.join(work, 'ablation')
+    result = run_ablation(
+        osp.join(REPO, DHKD_CONFIG), out, variants, [args.seed],
+        train=lambda config, work_dir, label: train(config, work_dir, label,
+                                                    options),
+        say=lambda line: print(f'[demo] {line}', flush=True))
+
+    print(f'\nDHKD offline demo: scikit-learn digits at 32x32 '
+          f'({sizes["train"]} train / {sizes["test"]} test images), seed '
+          f'{args.seed}, {time.time() - start:.0f} s in all')
+    print(f'teacher {TEACHER} (CE, {args.teacher_epochs} epochs): top-1 '
+          f'{teacher_top1:.2f}%\n')
+    print(f'student {STUDENT}, {args.epochs} epochs per variant '
+          '(cos_*: final cosine between the CE and BinaryKLNorm gradients; '
+          'nc1 / nc2_etf: neural collapse of the penultimate features):')
+    print(result['table'])
+    print(f'\nfigure: {result["overview"]}\nall curves: '
+          f'{osp.dirname(result["overview"])}/')
+    with open(osp.join(work, 'results.json'), 'w') as f:
+        json.dump(dict(teacher=dict(network=TEACHER, top1=teacher_top1),
+                       student=STUDENT, ablation=result['rows'],
+                       figure=result['overview']), f, indent=1)
 
 
 if __name__ == '__main__':

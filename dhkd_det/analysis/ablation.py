@@ -7,12 +7,18 @@ Each variant is an override config of the given classification config (kept
 in the output folder, so a row of the table can be rerun by hand).
 """
 import copy
+import json
+import os
+import os.path as osp
 import statistics
-from typing import Dict, List, Sequence
+import time
+from typing import Callable, Dict, List, Sequence
 
 from mmengine.config import Config
 
-from .runs import Run
+from .curves import plot_panels, plot_runs
+from .runs import Run, read_run
+from .summary import markdown_table
 
 #: name -> (task losses on, logit-level loss on, aux head, gradient alignment)
 VARIANTS = {
@@ -23,6 +29,8 @@ VARIANTS = {
     'dhkd_ga': ('main', 'aux', True, True),
 }
 DEFAULT_VARIANTS = ('ce_only', 'logit_only', 'both_one_head', 'dhkd')
+#: the gradient groups shown in the table, shared classifier first
+GRAD_GROUPS = ('main_head', 'backbone_last_stage', 'backbone')
 DIAGNOSTIC_HOOKS = [dict(type='NeuralCollapseHook'),
                     dict(type='GradDiagnosticsHook', interval=20)]
 
@@ -87,8 +95,11 @@ def _mean_std(values: List[float]) -> str:
 
 def ablation_rows(runs: Dict[str, Sequence[Run]]) -> List[Dict[str, str]]:
     """One row per variant: top-1 (last and best validation, mean ± std
-    over seeds), NC1 / NC2 at the last validation, and the final gradient
-    cosines where the gradient diagnostics were logged."""
+    over seeds), NC1 / NC2 at the last validation, and where the gradient
+    diagnostics were logged the last measured cosine per group and the
+    fraction of measured steps whose cosine was negative (``conflict_*``).
+    The aux head is left out: the task loss never reaches it, so its cosine
+    is 0 by construction."""
     rows = []
     for variant, seeds in runs.items():
         row = dict(variant=variant, seeds=str(len(seeds)))
@@ -98,11 +109,66 @@ def ablation_rows(runs: Dict[str, Sequence[Run]]) -> List[Dict[str, str]]:
             max(r.series('val', 'top1')[1], default=None) for r in seeds])
         for key in ('nc1', 'nc2_etf'):
             row[key] = _mean_std([_last(r, 'val', key) for r in seeds])
-        cos_keys = sorted({k for r in seeds for k in r.keys('train')
-                           if k.startswith('grad/cos_')})
-        for key in cos_keys:
-            row[key[len('grad/'):]] = _mean_std(
-                [_last(r, 'train', key) for r in seeds])
+        logged = {k for r in seeds for k in r.keys('train')}
+        for kind in ('cos', 'conflict'):
+            for group in GRAD_GROUPS:
+                key = f'grad/{kind}_{group}'
+                if key in logged:
+                    row[key[len('grad/'):]] = _mean_std(
+                        [_last(r, 'train', key) for r in seeds])
         rows.append(row)
     return rows
 
+
+
+#: the panels of the ablation's one-figure overview (plots/ablation.png)
+OVERVIEW_PANELS = (('val', 'top1'), ('train', 'grad/cos_main_head'),
+                   ('train', 'grad/cos_backbone'), ('val', 'nc1'))
+
+#: trains one variant: (override config file, work dir, label) -> None
+TrainFn = Callable[[str, str, str], None]
+
+
+def run_ablation(config: str, out: str, variants: Sequence[str],
+                 seeds: Sequence[int], train: TrainFn,
+                 say: Callable[[str], None] = print) -> dict:
+    """Writes every variant's override config of ``config`` under
+    ``out/<variant>/seed_<seed>/``, trains each with ``train``, and writes
+    ``out/ablation.md``, ``out/ablation.json``, ``out/plots/*.png`` (every
+    group of curves, and ``ablation.png``: top-1, head and backbone
+    gradient cosines, NC1 side by side).
+
+    Returns dict(rows=..., table=..., figures=[...], overview=path).
+    """
+    base = osp.abspath(config)
+    cfg = Config.fromfile(base)
+    runs: Dict[str, List[Run]] = {}
+    total = len(variants) * len(seeds)
+    start = time.time()
+    for variant in variants:
+        runs[variant] = []
+        for seed in seeds:
+            work_dir = osp.join(out, variant, f'seed_{seed}')
+            os.makedirs(work_dir, exist_ok=True)
+            override = osp.join(work_dir, f'{variant}.py')
+            with open(override, 'w') as f:
+                f.write(variant_config(base, cfg, variant, seed))
+            done = sum(len(r) for r in runs.values())
+            say(f'[{done + 1}/{total}] {variant}, seed {seed} '
+                f'({time.time() - start:.0f} s so far)')
+            train(override, work_dir, variant if len(seeds) == 1
+                  else f'{variant} seed {seed}')
+            runs[variant].append(read_run(work_dir))
+    rows = ablation_rows(runs)
+    table = markdown_table(rows, first_columns=('variant', 'seeds'))
+    with open(osp.join(out, 'ablation.md'), 'w') as f:
+        f.write(table + '\n')
+    with open(osp.join(out, 'ablation.json'), 'w') as f:
+        json.dump(rows, f, indent=1)
+    first_seeds = [r[0] for r in runs.values()]
+    figures = plot_runs(first_seeds, osp.join(out, 'plots'))
+    overview = plot_panels(
+        first_seeds, OVERVIEW_PANELS, osp.join(out, 'plots', 'ablation.png'),
+        title=f'{osp.basename(base)}: one head vs two (seed {seeds[0]})')
+    return dict(rows=rows, table=table, figures=figures + [overview],
+                overview=overview)

@@ -67,6 +67,41 @@ def plot_runs(runs: Sequence[Run], out_dir: str) -> List[str]:
     return written
 
 
+def plot_panels(runs: Sequence[Run], panels: Sequence[Tuple[str, str]],
+                path: str, title: str = '') -> str:
+    """One figure of chosen scalars side by side, every run overlaid: each
+    panel is ``(part, key)`` with part 'train' or 'val' (a panel no run
+    logged is left out).  Returns ``path``."""
+    import matplotlib
+    matplotlib.use('Agg')
+    import matplotlib.pyplot as plt
+
+    panels = [(part, key) for part, key in panels
+              if any(run.series(part, key)[0] for run in runs)]
+    if not panels:
+        raise ValueError(f'none of the runs logged any of {panels}')
+    labels = _labels(runs)
+    fig, axes = plt.subplots(1, len(panels), squeeze=False,
+                             figsize=(4.2 * len(panels), 3.4))
+    for ax, (part, key) in zip(axes.flat, panels):
+        for run, label in zip(runs, labels):
+            steps, values = run.series(part, key)
+            if steps:
+                ax.plot(steps, values, label=label, linewidth=1.2,
+                        marker='o' if part == 'val' else None, markersize=3)
+        ax.set_title(key, fontsize=10)
+        ax.set_xlabel('iteration' if part == 'train' else 'epoch')
+        ax.grid(alpha=0.3)
+    axes.flat[0].legend(fontsize=8)
+    if title:
+        fig.suptitle(title)
+    fig.tight_layout()
+    os.makedirs(osp.dirname(osp.abspath(path)), exist_ok=True)
+    fig.savefig(path, dpi=90)
+    plt.close(fig)
+    return path
+
+
 def _labels(runs: Sequence[Run]) -> List[str]:
     """Work-dir names, with the parent folder where two names clash."""
     names = [run.name for run in runs]

@@ -26,7 +26,7 @@ def read_checkpoint(path: str, what: str = 'checkpoint',
             keys and shapes that costs no memory (zip-format files only).
     """
     if '://' in path:
-        return _load_checkpoint(path, map_location='cpu')
+        return _load_checkpoint(path, map_location='cpu', logger='current')
     if not osp.isfile(path):
         raise FileNotFoundError(f'{what} {path!r} not found')
     with open(path, 'rb') as f:

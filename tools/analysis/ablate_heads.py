@@ -15,8 +15,6 @@ per variant and seed with its override config, ablation.md, ablation.json
 and plots/.
 """
 import argparse
-import json
-import os
 import os.path as osp
 import subprocess
 import sys
@@ -25,11 +23,10 @@ import time
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 sys.path.insert(0, REPO)
 
-from mmengine.config import Config, DictAction  # noqa: E402
+from mmengine.config import DictAction  # noqa: E402
 
-from dhkd_det.analysis import markdown_table, plot_runs, read_run  # noqa
 from dhkd_det.analysis.ablation import (DEFAULT_VARIANTS, VARIANTS,  # noqa
-                                        ablation_rows, variant_config)
+                                        run_ablation)
 
 
 def parse_args():
@@ -72,39 +69,20 @@ def _option(value) -> str:
 
 def main():
     args = parse_args()
-    base = osp.abspath(args.config)
-    cfg = Config.fromfile(base)
-    name = osp.splitext(osp.basename(base))[0]
+    name = osp.splitext(osp.basename(args.config))[0]
     out = osp.abspath(args.out or osp.join('work_dirs', f'ablate_{name}'))
     variants = list(args.variants) + (['dhkd_ga'] if args.ga and 'dhkd_ga'
                                       not in args.variants else [])
-    runs = {}
-    total = len(variants) * len(args.seeds)
     start = time.time()
-    for variant in variants:
-        runs[variant] = []
-        for seed in args.seeds:
-            work_dir = osp.join(out, variant, f'seed_{seed}')
-            os.makedirs(work_dir, exist_ok=True)
-            override = osp.join(work_dir, f'{variant}.py')
-            with open(override, 'w') as f:
-                f.write(variant_config(base, cfg, variant, seed))
-            done = sum(len(r) for r in runs.values())
-            print(f'[{done + 1}/{total}] {variant}, seed {seed} '
-                  f'({time.time() - start:.0f} s so far)', flush=True)
-            train(override, work_dir, args.cfg_options)
-            runs[variant].append(read_run(work_dir))
-    rows = ablation_rows(runs)
-    table = markdown_table(rows, first_columns=('variant', 'seeds'))
-    with open(osp.join(out, 'ablation.md'), 'w') as f:
-        f.write(table + '\n')
-    with open(osp.join(out, 'ablation.json'), 'w') as f:
-        json.dump(rows, f, indent=1)
-    figures = plot_runs([r[0] for r in runs.values()],
-                        osp.join(out, 'plots'))
-    print(table)
+    result = run_ablation(
+        args.config, out, variants, args.seeds,
+        train=lambda config, work_dir, label: train(config, work_dir,
+                                                    args.cfg_options),
+        say=lambda line: print(line, flush=True))
+    print(result['table'])
     print(f'table: {out}/ablation.md, curves: {out}/plots/ '
-          f'({len(figures)} figures), {time.time() - start:.0f} s')
+          f'({len(result["figures"])} figures; overview: '
+          f'{result["overview"]}), {time.time() - start:.0f} s')
 
 
 if __name__ == '__main__':
