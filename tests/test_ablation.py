@@ -35,6 +35,9 @@ def test_variant_models(variant, tmp_path):
     hooks = [h['type'] for h in cfg.custom_hooks]
     assert 'NeuralCollapseHook' in hooks
     assert ('DHKDHook' in hooks) == bool(logit)
+    # gradient cosines only where two losses meet
+    assert ('GradDiagnosticsHook' in hooks) == bool(task and logit)
+    assert cfg.default_hooks.logger.interval == 20
 
 
 def test_rows_average_over_seeds():

@@ -79,7 +79,6 @@ def shrink_options(data_root: str, epochs: int, seed: int) -> dict:
         'train_cfg.val_interval': 1,
         'param_scheduler.milestones': milestones,
         'default_hooks.checkpoint.interval': epochs,
-        'default_hooks.logger.interval': 10,
         'randomness.seed': seed,
         # a mirrored digit is not a digit: the recipe's flip stays off here
         'model.data_preprocessor.flip': False,

@@ -31,8 +31,11 @@ VARIANTS = {
 DEFAULT_VARIANTS = ('ce_only', 'logit_only', 'both_one_head', 'dhkd')
 #: the gradient groups shown in the table, shared classifier first
 GRAD_GROUPS = ('main_head', 'backbone_last_stage', 'backbone')
+#: iterations between gradient measurements, and between the logger's
+#: records (equal, so that every logged cosine is a fresh measurement)
+GRAD_INTERVAL = 20
 DIAGNOSTIC_HOOKS = [dict(type='NeuralCollapseHook'),
-                    dict(type='GradDiagnosticsHook', interval=20)]
+                    dict(type='GradDiagnosticsHook', interval=GRAD_INTERVAL)]
 
 
 def logit_loss_of(cfg: Config) -> dict:
@@ -69,13 +72,16 @@ def variant_config(base_file: str, cfg: Config, variant: str,
     if not logit_head:  # no teacher to load, no distillation to schedule
         hooks = [h for h in hooks if h.get('type') not in
                  ('DHKDHook', 'DistillScheduleHook')]
-    hooks += DIAGNOSTIC_HOOKS
+    # the cosine needs both losses: with one of them it would read 0
+    hooks += [h for h in DIAGNOSTIC_HOOKS if task_head and logit_head or
+              h['type'] != 'GradDiagnosticsHook']
     wrapper = 'GradAlignOptimWrapper' if ga else 'OptimWrapper'
     return (f'# {variant} of {base_file} (written by ablate_heads.py)\n'
             f'_base_ = {base_file!r}\n'
             f'model = {model!r}\n'
             f'optim_wrapper = dict(type={wrapper!r})\n'
             f'custom_hooks = {hooks!r}\n'
+            f'default_hooks = dict(logger=dict(interval={GRAD_INTERVAL}))\n'
             f'randomness = dict(seed={seed})\n')
 
 
