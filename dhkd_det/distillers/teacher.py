@@ -83,7 +83,9 @@ def load_teacher_checkpoint(teacher: nn.Module, ckpt: str,
             'teacher with the matching config in configs/teachers/ or '
             f'download it, then pass `--cfg-options {key}=PATH`.')
     try:
-        checkpoint = _load_checkpoint(ckpt, map_location='cpu')
+        # MMEngine prints where it loads from unless given a logger
+        checkpoint = _load_checkpoint(ckpt, map_location='cpu',
+                                      logger='current')
     except Exception as err:
         raise RuntimeError(
             f'could not read teacher checkpoint {ckpt!r} ({key}): {err}. '
