@@ -122,6 +122,30 @@ def test_real_configs_build(name):
     assert model.student.backbone.depth == (18 if 'r18' in name else 50)
 
 
+def test_kd_baseline_config_builds():
+    """configs/kd/coco_faster_rcnn_r101_r50.py: the DHKD config with KD on
+    the student's one classifier instead of an aux head."""
+    from mmdet.registry import MODELS
+    cfg = Config.fromfile(osp.join(REPO, 'configs', 'kd',
+                                   'coco_faster_rcnn_r101_r50.py'))
+    dhkd = Config.fromfile(DHKD_CFG)
+    head = cfg.model.student.roi_head.bbox_head
+    assert head.type == 'Shared2FCBBoxHead' and 'aux_head' not in head
+    assert dict(cfg.model.distill_losses) == {
+        'main': dict(type='KDLoss', temperature=2.0, loss_weight=1.0)}
+    # all else is the DHKD config's
+    assert cfg.model.teacher_ckpt == dhkd.model.teacher_ckpt
+    assert cfg.custom_hooks == dhkd.custom_hooks
+    assert cfg.param_scheduler == dhkd.param_scheduler
+    assert {k: v for k, v in head.items() if k != 'type'} == {
+        k: v for k, v in dhkd.model.student.roi_head.bbox_head.items()
+        if k not in ('type', 'aux_head')}
+    model = MODELS.build(cfg.model)
+    assert not model.has_aux and model.two_stage
+    assert model.teacher.backbone.depth == 101
+    assert not hasattr(model.student.roi_head.bbox_head, 'fc_cls_aux')
+
+
 def test_invalid_box_is_skipped_and_empty_image_kept(project):
     """MMDetection's CocoDataset drops a box with w < 1 or h < 1 (here
     negative width) without a message; with filter_empty_gt=False an image

@@ -1,10 +1,12 @@
 from .cifar import CIFAR100, write_cifar
 from .collate import pass_through_collate
-from .digits import digits_as_cifar, load_digits_images
+from .digits import (digit_split, digits_as_cifar, digits_as_coco,
+                     load_digits_images)
 from .imagenet import ImageNet
 from .preprocessor import ClsDataPreprocessor
 
 __all__ = [
-    'CIFAR100', 'write_cifar', 'digits_as_cifar', 'load_digits_images', 'pass_through_collate', 'ImageNet',
+    'CIFAR100', 'write_cifar', 'digits_as_cifar', 'digits_as_coco', 'digit_split',
+    'load_digits_images', 'pass_through_collate', 'ImageNet',
     'ClsDataPreprocessor'
 ]
