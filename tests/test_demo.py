@@ -19,7 +19,8 @@ def test_demo_smoke(tmp_path):
     assert '[teacher resnet32] epoch 1/1  loss ' in out
     for variant in ('ce_only', 'logit_only', 'both_one_head', 'dhkd'):
         assert f'[{variant}] epoch 1/1  loss ' in out
-    for noise in ('FileClient', 'Loads checkpoint', 'mmengine - INFO'):
+    for noise in ('FileClient', 'Loads checkpoint', ' - mmengine - ',
+                  'Warning'):
         assert noise not in out + proc.stderr
 
     # the students distilled from the teacher trained in step 1
@@ -38,3 +39,12 @@ def test_demo_smoke(tmp_path):
     assert results['figure'].endswith('ablation.png')
     assert (tmp_path / 'ablation' / 'plots' / 'ablation.png').stat().st_size
     assert f'figure: {results["figure"]}' in out
+
+
+def test_task_det_hands_its_arguments_to_demo_det():
+    from cls_utils import load_tool
+    demo = load_tool('demo')
+    assert demo.parse_args(['--task', 'det', '--smoke', '--seed', '2']) == \
+        (['--smoke', '--seed', '2'], 'det')
+    args, task = demo.parse_args(['--smoke', '--ga'])
+    assert task == 'cls' and args.smoke and args.ga

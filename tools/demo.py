@@ -111,10 +111,15 @@ def last_top1(work_dir: str) -> float:
 
 
 def parse_args(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
-    parser.add_argument('--task', choices=['cls', 'det'], default='cls',
-                        help='det runs tools/demo_det.py with the other '
-                        'arguments')
+    """(the classification demo's arguments, the task); with --task det
+    the other arguments are left for demo_det.py to parse."""
+    task_parser = argparse.ArgumentParser(add_help=False)
+    task_parser.add_argument('--task', choices=['cls', 'det'], default='cls')
+    task, rest = task_parser.parse_known_args(argv)
+    if task.task == 'det':
+        return rest, 'det'
+    parser = argparse.ArgumentParser(description=__doc__.split('\n')[0],
+                                     parents=[task_parser])
     parser.add_argument('--work-dir', default='demo_runs')
     parser.add_argument('--epochs', type=int, default=12,
                         help='epochs of every student')
@@ -126,16 +131,14 @@ def parse_args(argv=None):
                         help='use only this many training images')
     parser.add_argument('--smoke', action='store_true',
                         help='1 epoch on 96 training images (tests)')
-    return parser.parse_known_args(argv)
+    return parser.parse_args(argv), 'cls'
 
 
 def main(argv=None):
-    args, rest = parse_args(argv)
-    if args.task == 'det':
+    args, task = parse_args(argv)
+    if task == 'det':  # its own arguments, help included
         import demo_det  # tools/ is on sys.path when this runs as a script
-        return demo_det.main(rest)
-    if rest:
-        sys.exit(f'demo.py: unrecognised arguments {" ".join(rest)}')
+        return demo_det.main(args)
     if args.smoke:
         args.epochs = args.teacher_epochs = 1
         args.max_train = args.max_train or 96
