@@ -1,13 +1,13 @@
 """The offline demo: DHKD's deciding experiment, end to end, on real data
-that ships with scikit-learn, in about 5 minutes on 2 CPU cores.
+that ships with scikit-learn, in about 4 minutes on 2 CPU cores.
 
 scikit-learn's handwritten digits (1,797 8x8 grey images, 10 classes) are
 upsampled to 32x32 RGB and written in CIFAR's on-disk layout; then, through
 the very configs and runner `tools/train.py` uses (shrunk only in classes,
 epochs and loader workers; horizontal flips off, as a mirrored digit is not a
 digit):
-  1. a resnet32 teacher trained with CE  (configs/teachers/cifar100_resnet56.py,
-                                          its network set to resnet32)
+  1. a resnet32 teacher trained with CE
+     (configs/teachers/cifar100_resnet56.py, its network set to resnet32)
   2. the ablation of tools/analysis/ablate_heads.py on the DHKD config
      (configs/dhkd/cifar100_res56_res20.py, its pair set to resnet32 ->
      resnet8): the same resnet8 student, seed and schedule trained with
@@ -15,12 +15,14 @@ digit):
        logit_only     BinaryKLNorm on its one head
        both_one_head  CE + BinaryKLNorm on one shared head
        dhkd           CE on the main head, BinaryKLNorm on an aux head
-     (--ga adds dhkd_ga, DHKD with gradient alignment), each with the
-     gradient diagnostics and neural-collapse metrics logged;
+     (--ga adds dhkd_ga, DHKD with gradient alignment; --seeds 0 1 2
+     repeats each over seeds), each with the gradient diagnostics and
+     neural-collapse metrics logged;
 and prints the teacher's top-1 and the ablation table, and saves the curves
 (demo_runs/ablation/plots/ablation.png is the one-figure overview).
 
     python tools/demo.py                  # the default run
+    python tools/demo.py --seeds 0 1 2    # mean ± std over 3 seeds (~8 min)
     python tools/demo.py --smoke          # a 1-epoch run on a subset (tests)
     python tools/demo.py --task det       # the detection demo (demo_det.py)
 """
@@ -30,12 +32,14 @@ import os
 import os.path as osp
 import sys
 import time
-import warnings
 
 REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
 sys.path.insert(0, REPO)
 
 import torch  # noqa: E402
+
+from dhkd_det.engine.quiet import (not_deprecation_notice,  # noqa: E402
+                                   silence_library_warnings)
 
 from dhkd_det.analysis import read_run  # noqa: E402
 from dhkd_det.analysis.ablation import (DEFAULT_VARIANTS,  # noqa: E402
@@ -48,28 +52,7 @@ TEACHER_CONFIG = 'configs/teachers/cifar100_resnet56.py'
 DHKD_CONFIG = 'configs/dhkd/cifar100_res56_res20.py'
 
 
-def quiet() -> None:
-    """Only the demo's own lines: MMEngine's logger is turned down to
-    warnings by the configs' log_level, and the deprecation notices the
-    libraries print at import / build time are not the newcomer's business."""
-    for category in (DeprecationWarning, FutureWarning, UserWarning):
-        for module in ('mmengine', 'mmcv', 'mmdet', 'torch', 'torchvision'):
-            warnings.filterwarnings('ignore', category=category,
-                                    module=module)
-
-
-#: MMEngine notices every run logs at WARNING level that say nothing about
-#: the run (its CheckpointHook builds a FileClient it has deprecated)
-KNOWN_NOTICES = ('"FileClient" will be deprecated',
-                 '"HardDiskBackend" is the alias of "LocalBackend"')
-
-
-def drop_known_notices(record) -> bool:
-    """A logging filter: False for the notices in KNOWN_NOTICES."""
-    return not any(n in record.getMessage() for n in KNOWN_NOTICES)
-
-
-def shrink_options(data_root: str, epochs: int, seed: int) -> dict:
+def shrink_options(data_root: str, epochs: int, seed=None) -> dict:
     """What the demo changes in the CIFAR-100 configs: the data, classes,
     epochs (milestones scaled from 240), no workers, validation every epoch
     (curves), no flips, quiet logging."""
@@ -79,12 +62,13 @@ def shrink_options(data_root: str, epochs: int, seed: int) -> dict:
         'train_cfg.val_interval': 1,
         'param_scheduler.milestones': milestones,
         'default_hooks.checkpoint.interval': epochs,
-        'randomness.seed': seed,
         # a mirrored digit is not a digit: the recipe's flip stays off here
         'model.data_preprocessor.flip': False,
         'model.student.network.num_classes': 10,
         'log_level': 'WARNING',
     }
+    if seed is not None:  # (the ablation's runs have theirs in their config)
+        options['randomness.seed'] = seed
     for split in ('train', 'val', 'test'):
         options.update({
             f'{split}_dataloader.dataset.data_root': data_root,
@@ -102,7 +86,7 @@ def train(config: str, work_dir: str, label: str, options: dict) -> None:
     cfg.custom_hooks = list(cfg.get('custom_hooks', [])) + [
         dict(type='ProgressHook', label=label)]
     runner = build_runner(cfg)
-    runner.logger.addFilter(drop_known_notices)
+    runner.logger.addFilter(not_deprecation_notice)
     runner.train()
 
 
@@ -124,7 +108,10 @@ def parse_args(argv=None):
     parser.add_argument('--epochs', type=int, default=12,
                         help='epochs of every student')
     parser.add_argument('--teacher-epochs', type=int, default=12)
-    parser.add_argument('--seed', type=int, default=0)
+    parser.add_argument('--seeds', type=int, nargs='+', default=[0],
+                        help='seeds of the students (mean ± std over them '
+                        'in the table); the data split and the teacher use '
+                        'the first')
     parser.add_argument('--ga', action='store_true',
                         help='also run DHKD with gradient alignment')
     parser.add_argument('--max-train', type=int, default=0,
@@ -142,12 +129,12 @@ def main(argv=None):
     if args.smoke:
         args.epochs = args.teacher_epochs = 1
         args.max_train = args.max_train or 96
-    quiet()
+    silence_library_warnings()
     torch.set_num_threads(max(1, os.cpu_count() or 1))
     start = time.time()
     work = osp.abspath(args.work_dir)
     data_root = osp.join(work, 'data')
-    sizes = digits_as_cifar(data_root, args.max_train, seed=args.seed)
+    sizes = digits_as_cifar(data_root, args.max_train, seed=args.seeds[0])
     print(f'[demo] digits in CIFAR layout at {data_root}: '
           f'{sizes["train"]} train / {sizes["test"]} test images', flush=True)
 
@@ -155,14 +142,14 @@ def main(argv=None):
           f'{args.teacher_epochs} epochs', flush=True)
     teacher_dir = osp.join(work, f'teacher_{TEACHER}')
     train(osp.join(REPO, TEACHER_CONFIG), teacher_dir, f'teacher {TEACHER}',
-          {**shrink_options(data_root, args.teacher_epochs, args.seed),
+          {**shrink_options(data_root, args.teacher_epochs, args.seeds[0]),
            'model.student.network.type': TEACHER})
     teacher_top1 = last_top1(teacher_dir)
 
     variants = list(DEFAULT_VARIANTS) + (['dhkd_ga'] if args.ga else [])
     print(f'[demo] 2/2: the {STUDENT} student, {args.epochs} epochs, one '
           f'run per variant: {", ".join(variants)}', flush=True)
-    options = {**shrink_options(data_root, args.epochs, args.seed),
+    options = {**shrink_options(data_root, args.epochs),
                'model.student.network.type': STUDENT,
                'model.teacher.type': TEACHER,
                'model.teacher.num_classes': 10,
@@ -170,14 +157,16 @@ def main(argv=None):
                    teacher_dir, f'epoch_{args.teacher_epochs}.pth')}
     out = osp.join(work, 'ablation')
     result = run_ablation(
-        osp.join(REPO, DHKD_CONFIG), out, variants, [args.seed],
+        osp.join(REPO, DHKD_CONFIG), out, variants, args.seeds,
         train=lambda config, work_dir, label: train(config, work_dir, label,
                                                     options),
-        say=lambda line: print(f'[demo] {line}', flush=True))
+        say=lambda line: print(f'[demo] {line}', flush=True),
+        title=f'digits, {TEACHER} -> {STUDENT}')
 
     print(f'\nDHKD offline demo: scikit-learn digits at 32x32 '
-          f'({sizes["train"]} train / {sizes["test"]} test images), seed '
-          f'{args.seed}, {time.time() - start:.0f} s in all')
+          f'({sizes["train"]} train / {sizes["test"]} test images), seeds '
+          f'{" ".join(map(str, args.seeds))}, {time.time() - start:.0f} s '
+          'in all')
     print(f'teacher {TEACHER} (CE, {args.teacher_epochs} epochs): top-1 '
           f'{teacher_top1:.2f}%\n')
     print(f'student {STUDENT}, {args.epochs} epochs per variant '

@@ -31,33 +31,20 @@ curves are drawn into one set of figures.
     python tools/demo_det.py --smoke         # a ~30 s check that it all runs
 """
 import argparse
-import contextlib
-import io
 import json
-import logging
 import os
 import os.path as osp
-import re
 import sys
 import time
-import warnings
 from dataclasses import asdict, dataclass, replace
 from typing import Dict, List, Optional
 
 REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
 sys.path.insert(0, REPO)
 
-
-def silence_library_warnings() -> None:
-    """The deprecation and user warnings MMDetection, MMEngine, mmcv and
-    torch print on every run say nothing about this demo; ours (and any
-    other library's) still show."""
-    libraries = r'(mmdet|mmengine|mmcv|torch|torchvision)(\.|$)'
-    for category in (UserWarning, DeprecationWarning, FutureWarning):
-        warnings.filterwarnings('ignore', category=category, module=libraries)
-    # raised inside mmengine's imports but attributed to importlib
-    warnings.filterwarnings('ignore', message='pkg_resources is deprecated')
-
+from dhkd_det.engine.quiet import (not_deprecation_notice,  # noqa: E402
+                                   quiet_pycocotools,
+                                   silence_library_warnings)
 
 silence_library_warnings()
 
@@ -251,7 +238,7 @@ def train(name: str, label: str, config: str, options: dict,
     start, cpu_start = time.time(), time.process_time()
     with quiet_pycocotools():
         runner = build_runner(cfg)
-        runner.logger.addFilter(_not_deprecation_notice)
+        runner.logger.addFilter(not_deprecation_notice)
         runner.train()
     seconds = time.time() - start
     cpu_seconds = time.process_time() - cpu_start
@@ -270,53 +257,6 @@ def train(name: str, label: str, config: str, options: dict,
                   seconds=seconds, cpu_seconds=cpu_seconds,
                   checkpoint=osp.join(cfg.work_dir, f'epoch_{epochs}.pth'),
                   work_dir=cfg.work_dir)
-
-
-#: what pycocotools prints on every evaluation (it uses print, not logging)
-_PYCOCOTOOLS_LINE = re.compile(
-    r'^(loading annotations into memory\.\.\.|Done \(t=|DONE \(t=|'
-    r'creating index\.\.\.|index created!|Loading and preparing results|'
-    r'Running per image evaluation|Evaluate annotation type|'
-    r'Accumulating evaluation results| Average (Precision|Recall) )')
-
-
-class _LineFilter(io.TextIOBase):
-    """A text stream passing the lines ``drop`` does not match on to
-    ``stream``, whole lines at a time."""
-
-    def __init__(self, stream, drop: re.Pattern):
-        self.stream, self.drop, self.pending = stream, drop, ''
-
-    def write(self, text: str) -> int:
-        *lines, self.pending = (self.pending + text).split('\n')
-        for line in lines:
-            if not self.drop.match(line):
-                self.stream.write(line + '\n')
-        return len(text)
-
-    def flush(self) -> None:
-        self.stream.flush()
-
-
-@contextlib.contextmanager
-def quiet_pycocotools():
-    """stdout without pycocotools' progress prints and its 12-line summary
-    (the metrics reach the progress line and the table)."""
-    stream = _LineFilter(sys.stdout, _PYCOCOTOOLS_LINE)
-    with contextlib.redirect_stdout(stream):
-        try:
-            yield
-        finally:
-            if stream.pending:
-                stream.write('\n')
-            stream.flush()
-
-
-def _not_deprecation_notice(record: logging.LogRecord) -> bool:
-    """MMEngine logs its own deprecation notices (FileClient, the
-    HardDiskBackend alias) as warnings on every run; they are dropped."""
-    message = record.getMessage()
-    return not ('will be deprecated' in message or 'is the alias of' in message)
 
 
 def results_table(results: List[Result]) -> str:

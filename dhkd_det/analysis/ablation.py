@@ -137,12 +137,14 @@ TrainFn = Callable[[str, str, str], None]
 
 def run_ablation(config: str, out: str, variants: Sequence[str],
                  seeds: Sequence[int], train: TrainFn,
-                 say: Callable[[str], None] = print) -> dict:
+                 say: Callable[[str], None] = print,
+                 title: str = '') -> dict:
     """Writes every variant's override config of ``config`` under
     ``out/<variant>/seed_<seed>/``, trains each with ``train``, and writes
     ``out/ablation.md``, ``out/ablation.json``, ``out/plots/*.png`` (every
     group of curves, and ``ablation.png``: top-1, head and backbone
-    gradient cosines, NC1 side by side).
+    gradient cosines, NC1 side by side, titled ``title`` or the config's
+    name).  A run's colour is the same in every panel and figure.
 
     Returns dict(rows=..., table=..., figures=[...], overview=path).
     """
@@ -175,6 +177,7 @@ def run_ablation(config: str, out: str, variants: Sequence[str],
     figures = plot_runs(first_seeds, osp.join(out, 'plots'))
     overview = plot_panels(
         first_seeds, OVERVIEW_PANELS, osp.join(out, 'plots', 'ablation.png'),
-        title=f'{osp.basename(base)}: one head vs two (seed {seeds[0]})')
+        title=f'{title or osp.basename(base)}: one head vs two '
+        f'(seed {seeds[0]})')
     return dict(rows=rows, table=table, figures=figures + [overview],
                 overview=overview)

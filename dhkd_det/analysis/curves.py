@@ -44,10 +44,10 @@ def plot_runs(runs: Sequence[Run], out_dir: str) -> List[str]:
         fig, axes = plt.subplots(rows, cols, squeeze=False,
                                  figsize=(4.5 * cols, 3.2 * rows))
         for ax, key in zip(axes.flat, keys):
-            for run, label in zip(runs, labels):
+            for i, (run, label) in enumerate(zip(runs, labels)):
                 steps, values = run.series(part, key)
                 if steps:
-                    ax.plot(steps, values, label=label,
+                    ax.plot(steps, values, label=label, color=f'C{i % 10}',
                             marker='o' if part == 'val' else None,
                             markersize=3, linewidth=1)
             ax.set_title(key, fontsize=10)
@@ -84,10 +84,11 @@ def plot_panels(runs: Sequence[Run], panels: Sequence[Tuple[str, str]],
     fig, axes = plt.subplots(1, len(panels), squeeze=False,
                              figsize=(4.2 * len(panels), 3.4))
     for ax, (part, key) in zip(axes.flat, panels):
-        for run, label in zip(runs, labels):
+        for i, (run, label) in enumerate(zip(runs, labels)):
             steps, values = run.series(part, key)
             if steps:
-                ax.plot(steps, values, label=label, linewidth=1.2,
+                ax.plot(steps, values, label=label, color=f'C{i % 10}',
+                        linewidth=1.2,
                         marker='o' if part == 'val' else None, markersize=3)
         ax.set_title(key, fontsize=10)
         ax.set_xlabel('iteration' if part == 'train' else 'epoch')
