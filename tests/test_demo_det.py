@@ -178,7 +178,8 @@ def test_demo_det_figures_and_gradient_table(smoke):
     out, results = smoke['out'], smoke['results']
     figures = results['figures']
     names = {osp.basename(p) for p in figures}
-    assert {'losses.png', 'accuracy.png', 'gradients.png'} <= names
+    assert {'losses.png', 'accuracy.png', 'gradients.png',
+            'overview.png'} <= names
     for path in figures:
         assert osp.getsize(path) > 0 and f'  {path}' in out
     grads = results['gradients']

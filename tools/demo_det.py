@@ -52,7 +52,7 @@ import mmdet  # noqa: E402
 import torch  # noqa: E402
 
 import dhkd_det  # noqa: E402,F401
-from dhkd_det.analysis import plot_runs, read_run  # noqa: E402
+from dhkd_det.analysis import plot_panels, plot_runs, read_run  # noqa
 from dhkd_det.datasets import digits_as_coco  # noqa: E402
 from dhkd_det.engine.runner_utils import build_runner, load_config  # noqa
 
@@ -64,6 +64,9 @@ STUDENT_CONFIG = osp.join(MMDET_CONFIGS, 'faster_rcnn',
 KD_CONFIG = osp.join(REPO, 'configs', 'kd', 'coco_faster_rcnn_r101_r50.py')
 DHKD_CONFIG = osp.join(REPO, 'configs', 'dhkd', 'coco_faster_rcnn_r101_r50.py')
 CLASSES = tuple(str(d) for d in range(10))
+#: the panels of figures/overview.png
+OVERVIEW_PANELS = (('val', 'coco/bbox_mAP'), ('train', 'grad/cos_main_head'),
+                   ('train', 'grad/cos_backbone'))
 #: the gradient groups of GradDiagnosticsHook shown in the second table
 GRAD_GROUPS = ('main_head', 'aux_head', 'backbone', 'backbone_last_stage')
 
@@ -398,8 +401,12 @@ def main(argv=None) -> dict:
 
     grads = {r.label: final_gradients(r.work_dir) for r in results
              if r.name in diagnosed}
-    figures = plot_runs([read_run(r.work_dir) for r in results],
-                        osp.join(work_root, 'figures'))
+    runs = [read_run(r.work_dir) for r in results]
+    figures = plot_runs(runs, osp.join(work_root, 'figures'))
+    # one figure for a glance: mAP, and where the two losses meet
+    figures.append(plot_panels(
+        runs, OVERVIEW_PANELS, osp.join(work_root, 'figures', 'overview.png'),
+        title=f'digits as COCO, Faster R-CNN (seed {args.seed})'))
     print(f'\nDHKD detection demo: digits on {canvas}x{canvas} canvases, '
           f'{sizes["train"]["images"]} train / {sizes["val"]["images"]} val '
           f'images (held-out digits), seed {args.seed}; students '
