@@ -115,3 +115,21 @@ def test_unreadable_test_image_before_testing(tmp_path):
     assert "1 cannot be read (e.g. ['val_0.jpg: unreadable (empty file)'])" \
         in err, err[-3000:]
     assert 'test_dataloader.dataset.data_root' in err
+
+
+def test_wrong_class_count_is_named_before_training(tmp_path):
+    """A student and teacher predicting 2 classes on 3-class data stop
+    before the first iteration (MMDetection fails inside the loss)."""
+    data, ann, cfg = setup_project(str(tmp_path))
+    teacher_cfg = write_config(
+        str(tmp_path / 'teacher_2.py'),
+        f"_base_ = {str(tmp_path / 'teacher.py')!r}\n"
+        'model = dict(roi_head=dict(bbox_head=dict(num_classes=2)))\n')
+    with open(cfg, 'a') as f:
+        f.write("model['student']['roi_head']['bbox_head']"
+                f"['num_classes'] = 2\nmodel['teacher'] = {teacher_cfg!r}\n")
+    err = run('train.py', cfg, '--work-dir', str(tmp_path / 'wd'),
+              cwd=str(tmp_path))
+    assert 'has 3 classes but the box head predicts 2' in err, err[-3000:]
+    assert 'num_classes=3 in the box head of model.student' in err
+    assert not list((tmp_path / 'wd').glob('*.pth'))
