@@ -38,13 +38,12 @@ sys.path.insert(0, REPO)
 
 import torch  # noqa: E402
 
-from dhkd_det.engine.quiet import (not_deprecation_notice,  # noqa: E402
-                                   silence_library_warnings)
-
 from dhkd_det.analysis import read_run  # noqa: E402
 from dhkd_det.analysis.ablation import (DEFAULT_VARIANTS,  # noqa: E402
                                         run_ablation)
 from dhkd_det.datasets import digits_as_cifar  # noqa: E402
+from dhkd_det.engine.quiet import (not_deprecation_notice,  # noqa: E402
+                                   silence_library_warnings)
 from dhkd_det.engine.runner_utils import build_runner, load_config  # noqa
 
 TEACHER, STUDENT = 'resnet32', 'resnet8'
@@ -167,10 +166,14 @@ def main(argv=None):
           f'({sizes["train"]} train / {sizes["test"]} test images), seeds '
           f'{" ".join(map(str, args.seeds))}, {time.time() - start:.0f} s '
           'in all')
+    alone = [r for r in result['rows'] if r['variant'] == 'ce_only']
     print(f'teacher {TEACHER} (CE, {args.teacher_epochs} epochs): top-1 '
-          f'{teacher_top1:.2f}%\n')
+          f'{teacher_top1:.2f}%' + (
+              f' (the student alone: {alone[0]["top-1 last"]}%)' if alone
+              else '') + '\n')
     print(f'student {STUDENT}, {args.epochs} epochs per variant '
-          '(cos_*: final cosine between the CE and BinaryKLNorm gradients; '
+          '(cos_*: last cosine between the CE and BinaryKLNorm gradients; '
+          'conflict_*: fraction of measured steps where it was negative; '
           'nc1 / nc2_etf: neural collapse of the penultimate features):')
     print(result['table'])
     print(f'\nfigure: {result["overview"]}\nall curves: '
