@@ -200,6 +200,14 @@ def test_demo_det_figures_and_gradient_table(smoke):
     assert grads['student_kd']['cos_main_head'] is not None
 
 
+def test_demo_det_names_the_configs_it_trains(smoke):
+    out = smoke['out']
+    assert '(mmdet::faster_rcnn/faster-rcnn_r101_fpn_2x_coco.py, 1 ' in out
+    assert '(mmdet::faster_rcnn/faster-rcnn_r50_fpn_2x_coco.py, 1 ' in out
+    assert '(configs/kd/coco_faster_rcnn_r101_r50.py, 1 ' in out
+    assert '(configs/dhkd/coco_faster_rcnn_r101_r50.py, 1 ' in out
+
+
 def test_demo_det_output_is_quiet(smoke):
     """No MMEngine log lines, pycocotools prints or library warnings: the
     progress lines and the tables only."""

@@ -356,8 +356,10 @@ def main(argv=None) -> dict:
 
     def run(step: int, name: str, label: str, config: str, epochs: int,
             options: dict, diagnose: bool = False) -> Result:
-        shown = (osp.relpath(config, REPO) if config.startswith(REPO) else
-                 'mmdet::' + osp.relpath(config, MMDET_CONFIGS))
+        # (MMDetection first: a virtualenv inside the checkout holds it)
+        shown = ('mmdet::' + osp.relpath(config, MMDET_CONFIGS)
+                 if config.startswith(MMDET_CONFIGS) else
+                 osp.relpath(config, REPO))
         print(f'[demo_det] run {step}/4: {label}  ({shown}, {epochs} '
               'epochs)', flush=True)
         hooks = [dict(type='ProgressHook', label=name,
