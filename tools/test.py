@@ -13,10 +13,10 @@ sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
 
 from mmengine.config import DictAction  # noqa: E402
 from mmengine.dist import get_rank  # noqa: E402
-from mmengine.model import is_model_wrapper  # noqa: E402
 
 import dhkd_det  # noqa: E402,F401
 from dhkd_det.engine.atomic_file import atomic_write_text  # noqa: E402
+from dhkd_det.engine.distiller_of import unwrapped_model  # noqa: E402
 from dhkd_det.engine.eval_checkpoint import load_for_test  # noqa: E402
 from dhkd_det.engine.label_check import check_label_range  # noqa: E402
 from dhkd_det.engine.runner_utils import (  # noqa: E402
@@ -55,8 +55,7 @@ def main():
     init_cpu_process_group(cfg)
     runner = build_runner(cfg)
     check_label_range(runner, ('test_dataloader', ))
-    load_for_test(runner.model.module if is_model_wrapper(runner.model)
-                  else runner.model, args.checkpoint, args.config)
+    load_for_test(unwrapped_model(runner), args.checkpoint, args.config)
     metrics = runner.test()
     if get_rank() == 0:
         if args.out:

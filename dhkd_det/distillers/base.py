@@ -228,10 +228,13 @@ class BaseDistiller(BaseModel):
             data = self.data_preprocessor(data, True)
             losses = model._run_forward(data, mode='loss')
         total, log_vars = self.parse_losses(losses)
+        aligned = isinstance(optim_wrapper, GradAlignOptimWrapper)
+        split = self.split_losses(losses) if (
+            aligned or self.grad_probe is not None) else None
         if self.grad_probe is not None:  # GradDiagnosticsHook, some steps
-            self.grad_probe(*self.split_losses(losses))
-        if isinstance(optim_wrapper, GradAlignOptimWrapper):
-            optim_wrapper.update_params_split(*self.split_losses(losses))
+            self.grad_probe(*split)
+        if aligned:
+            optim_wrapper.update_params_split(*split)
         else:
             optim_wrapper.update_params(total)
         return log_vars

@@ -12,15 +12,15 @@ from typing import Optional, Sequence
 import numpy as np
 import torch.nn as nn
 from mmengine.logging import print_log
-from mmengine.model import is_model_wrapper
 
 from ..datasets.labelled import LabelledDataset
+from .distiller_of import unwrapped_model
 
 
 def check_label_range(runner, loaders: Sequence[str]) -> None:
     """Every label of the ``loaders``' classification data sets (e.g.
     ``'train_dataloader'``) must be below the student's class count."""
-    model = runner_model(runner)
+    model = unwrapped_model(runner)
     num_classes = getattr(getattr(model, 'student', None), 'num_classes',
                           None)
     if num_classes is None:  # not a classifier of ours
@@ -48,16 +48,16 @@ def check_label_range(runner, loaders: Sequence[str]) -> None:
 
 
 def detector_class_count(model: nn.Module) -> Optional[int]:
-    """The class count of an MMDetection detector's (last) box head, or of
-    a distiller's student; None for anything else."""
+    """The class count of an MMDetection detector, or of a distiller's
+    student, as ``DetDistiller.class_count`` reads it (the last box head);
+    None for anything else."""
     target = getattr(model, 'student', model)
-    if getattr(target, 'with_roi_head', False):
-        head = target.roi_head.bbox_head
-        if isinstance(head, (list, nn.ModuleList)):  # Cascade R-CNN
-            head = head[-1]
-    else:
-        head = getattr(target, 'bbox_head', None)
-    return getattr(head, 'num_classes', None)
+    if not (getattr(target, 'with_roi_head', False) or
+            getattr(target, 'bbox_head', None) is not None):
+        return None
+    # a detector: MMDetection is installed (classification runs without it)
+    from ..distillers.det_distiller import DetDistiller
+    return DetDistiller.class_count(target)
 
 
 def check_detection_classes(runner, loader: str, num_classes: int) -> None:
@@ -81,7 +81,7 @@ def check_detection_classes(runner, loader: str, num_classes: int) -> None:
             'label after a missing name would shift. Make metainfo=dict('
             "classes=...) list exactly the names in the file's "
             "'categories' (or fix the file).")
-    head_key = ('model.student' if hasattr(runner_model(runner), 'student')
+    head_key = ('model.student' if hasattr(unwrapped_model(runner), 'student')
                 else 'model')
     if len(classes) > num_classes:
         raise ValueError(
@@ -98,8 +98,3 @@ def check_detection_classes(runner, loader: str, num_classes: int) -> None:
             f'trained as absent. If unintended, set num_classes='
             f'{len(classes)} in the box head of {head_key}.', 'current',
             logging.WARNING)
-
-
-def runner_model(runner) -> nn.Module:
-    return runner.model.module if is_model_wrapper(runner.model) else \
-        runner.model

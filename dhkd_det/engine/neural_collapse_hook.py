@@ -9,10 +9,10 @@ import torch.nn as nn
 from mmengine.dist import all_reduce
 from mmengine.hooks import Hook
 from mmengine.logging import print_log
-from mmengine.model import is_model_wrapper
 from mmengine.registry import HOOKS
 
 from ..evaluation.neural_collapse import ClassStats, neural_collapse
+from .distiller_of import unwrapped_model
 
 
 @HOOKS.register_module()
@@ -45,14 +45,9 @@ class NeuralCollapseHook(Hook):
         self._features = None
         self._handle = None
 
-    @staticmethod
-    def _model(runner) -> nn.Module:
-        model = runner.model
-        return model.module if is_model_wrapper(model) else model
-
     def _module(self, runner, path: str) -> Optional[nn.Module]:
         try:
-            return self._model(runner).get_submodule(path)
+            return unwrapped_model(runner).get_submodule(path)
         except AttributeError:
             return None
 

@@ -6,11 +6,11 @@ group"); a truncated file fails with "failed reading zip archive" and no
 path."""
 from typing import Optional
 
-from mmengine.model import is_model_wrapper
 from mmengine.optim import OptimWrapper
 
 from .checkpoint_file import compare_state, describe_mismatch, \
     read_checkpoint
+from .distiller_of import unwrapped_model
 
 
 def check_resume(runner, path: Optional[str], named_by: str = '') -> None:
@@ -29,8 +29,7 @@ def check_resume(runner, path: Optional[str], named_by: str = '') -> None:
             f'{what} {path} is not a training checkpoint of tools/train.py '
             f'(no state_dict / meta: a teacher or an exported student?). '
             f'{fresh}')
-    model = runner.model.module if is_model_wrapper(runner.model) else \
-        runner.model
+    model = unwrapped_model(runner)
     mismatch = compare_state(ckpt['state_dict'], model)
     if any(mismatch):
         raise ValueError(
