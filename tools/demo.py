@@ -42,9 +42,8 @@ from dhkd_det.analysis import read_run  # noqa: E402
 from dhkd_det.analysis.ablation import (DEFAULT_VARIANTS,  # noqa: E402
                                         run_ablation)
 from dhkd_det.datasets import digits_as_cifar  # noqa: E402
-from dhkd_det.engine.quiet import (not_deprecation_notice,  # noqa: E402
-                                   silence_library_warnings)
-from dhkd_det.engine.runner_utils import build_runner, load_config  # noqa
+from dhkd_det.engine.quiet import silence_library_warnings  # noqa: E402
+from dhkd_det.engine.runner_utils import train_in_process  # noqa: E402
 
 TEACHER, STUDENT = 'resnet32', 'resnet8'
 TEACHER_CONFIG = 'configs/teachers/cifar100_resnet56.py'
@@ -79,14 +78,9 @@ def shrink_options(data_root: str, epochs: int, seed=None) -> dict:
 
 
 def train(config: str, work_dir: str, label: str, options: dict) -> None:
-    """One run, in this process, as tools/train.py would make it, with a
-    progress line per epoch."""
-    cfg = load_config(config, options, work_dir)
-    cfg.custom_hooks = list(cfg.get('custom_hooks', [])) + [
-        dict(type='ProgressHook', label=label)]
-    runner = build_runner(cfg)
-    runner.logger.addFilter(not_deprecation_notice)
-    runner.train()
+    """One run, in this process, with a progress line per epoch."""
+    train_in_process(config, options, work_dir, label,
+                     [dict(type='ProgressHook', label=label)])
 
 
 def last_top1(work_dir: str) -> float:

@@ -42,8 +42,7 @@ from typing import Dict, List, Optional
 REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
 sys.path.insert(0, REPO)
 
-from dhkd_det.engine.quiet import (not_deprecation_notice,  # noqa: E402
-                                   quiet_pycocotools,
+from dhkd_det.engine.quiet import (quiet_pycocotools,  # noqa: E402
                                    silence_library_warnings)
 
 silence_library_warnings()
@@ -54,7 +53,7 @@ import torch  # noqa: E402
 import dhkd_det  # noqa: E402,F401
 from dhkd_det.analysis import plot_panels, plot_runs, read_run  # noqa
 from dhkd_det.datasets import digits_as_coco  # noqa: E402
-from dhkd_det.engine.runner_utils import build_runner, load_config  # noqa
+from dhkd_det.engine.runner_utils import train_in_process  # noqa: E402
 
 MMDET_CONFIGS = osp.join(osp.dirname(mmdet.__file__), '.mim', 'configs')
 TEACHER_CONFIG = osp.join(MMDET_CONFIGS, 'faster_rcnn',
@@ -229,20 +228,10 @@ def train(name: str, label: str, config: str, options: dict,
     """Train one config with the demo's overrides and ``hooks`` added to its
     custom_hooks, validating after every epoch; the last validation is the
     result."""
-    cfg = load_config(config, options, osp.join(work_root, name))
-    # names the logger and visualizer instances (with the Runner's time
-    # stamp) and so keeps them apart from other runs of this process
-    cfg.experiment_name = name
-    # MMDetection names its visualizer 'visualizer', and MMEngine would hand
-    # this Runner the first run's instance, writing into that run's work
-    # dir; unnamed, it takes the experiment name
-    cfg.visualizer.pop('name', None)
-    cfg.custom_hooks = list(cfg.get('custom_hooks', [])) + hooks
     start, cpu_start = time.time(), time.process_time()
     with quiet_pycocotools():
-        runner = build_runner(cfg)
-        runner.logger.addFilter(not_deprecation_notice)
-        runner.train()
+        cfg = train_in_process(config, options, osp.join(work_root, name),
+                               name, hooks)
     seconds = time.time() - start
     cpu_seconds = time.process_time() - cpu_start
     last = read_run(cfg.work_dir).val[-1:]

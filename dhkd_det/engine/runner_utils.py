@@ -19,6 +19,7 @@ from mmengine.runner import Runner
 
 from .coco_audit import audit_coco_datasets
 from .data_root_check import check_data_roots
+from .quiet import not_deprecation_notice
 
 # what torchrun sets for each process it starts
 _TORCHRUN_ENV = ('RANK', 'WORLD_SIZE', 'MASTER_ADDR', 'MASTER_PORT')
@@ -213,6 +214,29 @@ def build_runner(cfg: Config) -> Runner:
     if 'runner_type' in cfg:
         return RUNNERS.build(cfg)
     return Runner.from_cfg(cfg)
+
+
+def train_in_process(config: str, options: dict, work_dir: str, name: str,
+                     hooks: Sequence[dict] = ()) -> Config:
+    """Trains ``config`` with ``options`` in this process, ``hooks`` added to
+    its custom_hooks and MMEngine's deprecation notices kept off the
+    console; returns the merged config.
+
+    Several runs may follow each other in one process (the demos): ``name``,
+    unique among them, names each run's logger and visualizer instances.
+    MMEngine hands a Runner the existing instance of a name, and by default
+    the name is the start second (or MMDetection's fixed 'visualizer'), so
+    a later run would write its scalars into an earlier run's work dir.
+    """
+    cfg = load_config(config, options, work_dir)
+    cfg.experiment_name = name.replace(' ', '_')
+    if cfg.get('visualizer'):
+        cfg.visualizer.pop('name', None)  # then it takes the run's name
+    cfg.custom_hooks = list(cfg.get('custom_hooks', [])) + list(hooks)
+    runner = build_runner(cfg)
+    runner.logger.addFilter(not_deprecation_notice)
+    runner.train()
+    return cfg
 
 
 def close_distributed() -> None:
