@@ -51,7 +51,8 @@ import mmdet  # noqa: E402
 import torch  # noqa: E402
 
 import dhkd_det  # noqa: E402,F401
-from dhkd_det.analysis import plot_panels, plot_runs, read_run  # noqa
+from dhkd_det.analysis import (markdown_table, plot_panels,  # noqa: E402
+                               plot_runs, read_run)
 from dhkd_det.datasets import digits_as_coco  # noqa: E402
 from dhkd_det.engine.runner_utils import train_in_process  # noqa: E402
 
@@ -252,12 +253,10 @@ def train(name: str, label: str, config: str, options: dict,
 
 
 def results_table(results: List[Result]) -> str:
-    width = max(len(r.label) for r in results)
-    lines = [f'| {"model".ljust(width)} | bbox mAP | mAP@50 | time (s) |',
-             f'|{"-" * (width + 2)}|----------|--------|----------|']
-    lines += [f'| {r.label.ljust(width)} | {r.bbox_mAP:8.3f} | '
-              f'{r.bbox_mAP_50:6.3f} | {r.seconds:8.0f} |' for r in results]
-    return '\n'.join(lines)
+    return markdown_table(
+        [{'model': r.label, 'bbox mAP': f'{r.bbox_mAP:.3f}',
+          'mAP@50': f'{r.bbox_mAP_50:.3f}', 'time (s)': f'{r.seconds:.0f}'}
+         for r in results], first_columns=('model', ))
 
 
 def final_gradients(work_dir: str) -> Dict[str, Optional[float]]:
@@ -273,21 +272,17 @@ def final_gradients(work_dir: str) -> Dict[str, Optional[float]]:
 
 
 def gradient_table(rows: Dict[str, Dict[str, Optional[float]]]) -> str:
-    width = max(len(label) for label in rows)
-    head = ' | '.join(f'cos {g} (conflict)' for g in GRAD_GROUPS)
-    lines = [f'| {"run".ljust(width)} | {head} |',
-             '|' + '|'.join(['-' * (width + 2)] + [
-                 '-' * (len(f'cos {g} (conflict)') + 2)
-                 for g in GRAD_GROUPS]) + '|']
+    """Per run, each group's last cosine and (in brackets) the fraction of
+    measurements where it was negative."""
+    cells = []
     for label, grads in rows.items():
-        cells = []
+        row = {'run': label}
         for group in GRAD_GROUPS:
-            cos, conflict = (grads[f'cos_{group}'],
-                             grads[f'conflict_{group}'])
-            text = '-' if cos is None else f'{cos:+.3f} ({conflict:.2f})'
-            cells.append(text.ljust(len(f'cos {group} (conflict)')))
-        lines.append(f'| {label.ljust(width)} | ' + ' | '.join(cells) + ' |')
-    return '\n'.join(lines)
+            cos, conflict = grads[f'cos_{group}'], grads[f'conflict_{group}']
+            row[f'cos {group} (conflict)'] = (
+                '-' if cos is None else f'{cos:+.3f} ({conflict:.2f})')
+        cells.append(row)
+    return markdown_table(cells, first_columns=('run', ))
 
 
 def parse_args(argv=None) -> argparse.Namespace:
