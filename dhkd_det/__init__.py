@@ -13,7 +13,9 @@ from . import ops
 # kernels served by torchvision (a no-op where the .pth hook did it already)
 ops.install()
 
-from . import datasets, distillers, engine, evaluation, losses, models  # noqa: E402,E501
+# the layers, lowest first: each imports only the ones above it in this list
+from . import (utils, losses, models, datasets, evaluation,  # noqa: E402
+               checkpoint, optim, distillers, checks, engine, apis)
 
 __version__ = '0.1.0'
 

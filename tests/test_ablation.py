@@ -8,7 +8,7 @@ from mmengine.registry import MODELS
 
 import dhkd_det  # noqa: F401
 from cls_utils import REPO, python_tool, run_tool, small_project
-from dhkd_det.analysis.ablation import VARIANTS, ablation_rows, \
+from dhkd_det.experiments.ablation import VARIANTS, ablation_rows, \
     variant_config
 from dhkd_det.analysis.runs import Run, read_run
 

@@ -9,7 +9,7 @@ from mmengine.registry import MODELS
 
 import dhkd_det  # noqa: F401
 from cls_utils import load_tool, save_teacher
-from dhkd_det.engine.eval_checkpoint import load_for_test
+from dhkd_det.checkpoint.for_test import load_for_test
 from dhkd_det.models import aux_state_keys
 
 

@@ -11,7 +11,8 @@ from mmengine.registry import MODELS
 import dhkd_det  # noqa: F401
 from cls_utils import save_teacher
 from dhkd_det.engine import (DHKDHook, DistillerDataParallel,
-                             DistillScheduleHook, GradAlignOptimWrapper)
+                             DistillScheduleHook)
+from dhkd_det.optim import GradAlignOptimWrapper
 
 
 def build(teacher_ckpt=None, aux='nonlinear', distill=None, teacher_cls=10,

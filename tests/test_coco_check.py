@@ -6,7 +6,7 @@ import pytest
 
 from mmengine.config import Config
 
-from dhkd_det.engine.coco_audit import (audit_coco_boxes, audit_coco_datasets,
+from dhkd_det.checks.coco import (audit_coco_boxes, audit_coco_datasets,
                                         audit_images, describe_skipped,
                                         is_coco_dataset)
 

@@ -14,7 +14,7 @@ from mmengine.logging import MMLogger  # noqa: E402
 import dhkd_det  # noqa: E402,F401
 from det_utils import (CLASSES, mmdet_scope, small_faster_rcnn,  # noqa
                        small_retinanet, write_tiny_coco)
-from dhkd_det.engine.label_check import (check_label_range,  # noqa: E402
+from dhkd_det.checks.labels import (check_label_range,  # noqa: E402
                                          detector_class_count)
 
 

@@ -6,9 +6,9 @@ import torch.nn as nn
 from mmengine.config import Config
 from mmengine.optim import OptimWrapper
 
-from dhkd_det.engine import (BF16OptimWrapper, GradAlignOptimWrapper,
-                             project_conflicting)
-from dhkd_det.engine.runner_utils import apply_amp
+from dhkd_det.optim import (BF16OptimWrapper, GradAlignOptimWrapper,
+                            project_conflicting)
+from dhkd_det.apis import apply_amp
 
 
 class Toy(nn.Module):
@@ -222,7 +222,7 @@ def test_grad_align_refuses_float16():
 
 def test_amp_flag_gives_bf16_with_grad_align_and_fp16_without(monkeypatch):
     # --amp refuses a machine without a GPU; the switch itself is the same
-    monkeypatch.setattr('dhkd_det.engine.runner_utils.get_device',
+    monkeypatch.setattr('dhkd_det.apis.config.get_device',
                         lambda: 'cuda')
     cfg = Config(dict(optim_wrapper=dict(type='GradAlignOptimWrapper')))
     apply_amp(cfg)

@@ -6,7 +6,7 @@ import torch.nn as nn
 
 from cls_utils import python_tool, run_tool, small_project
 from dhkd_det.analysis import read_run
-from dhkd_det.engine.grad_diagnostics_hook import (GradDiagnosticsHook,
+from dhkd_det.engine.hooks.grad_diagnostics_hook import (GradDiagnosticsHook,
                                                    group_cosines)
 
 

@@ -24,7 +24,7 @@ model = MODELS.build(dict(
     distill_losses=dict(aux=dict(type='BinaryKLNormLoss'))))
 torch.save({'model': MODELS.build(dict(type='resnet8', num_classes=10))
             .state_dict()}, sys.argv[1])
-opt = dhkd_det.engine.GradAlignOptimWrapper(
+opt = dhkd_det.optim.GradAlignOptimWrapper(
     torch.optim.SGD(model.parameters(), lr=0.1))
 data = dict(inputs=torch.randint(0, 255, (4, 3, 32, 32), dtype=torch.uint8),
             data_samples=torch.tensor([0, 1, 2, 3]))

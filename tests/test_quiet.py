@@ -4,7 +4,7 @@ import io
 import logging
 import re
 
-from dhkd_det.engine.quiet import (PYCOCOTOOLS_LINE, LineFilter,
+from dhkd_det.utils.quiet import (PYCOCOTOOLS_LINE, LineFilter,
                                    not_deprecation_notice, quiet_pycocotools)
 
 

@@ -3,7 +3,7 @@ logs and scalars apart, even when MMEngine would give them one name."""
 import json
 
 from cls_utils import small_project
-from dhkd_det.engine.runner_utils import train_in_process
+from dhkd_det.apis import train_in_process
 
 
 def test_each_run_writes_into_its_own_work_dir(tmp_path):

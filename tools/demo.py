@@ -39,11 +39,11 @@ sys.path.insert(0, REPO)
 import torch  # noqa: E402
 
 from dhkd_det.analysis import read_run  # noqa: E402
-from dhkd_det.analysis.ablation import (DEFAULT_VARIANTS,  # noqa: E402
+from dhkd_det.experiments.ablation import (DEFAULT_VARIANTS,  # noqa: E402
                                         run_ablation)
 from dhkd_det.datasets import digits_as_cifar  # noqa: E402
-from dhkd_det.engine.quiet import silence_library_warnings  # noqa: E402
-from dhkd_det.engine.runner_utils import train_in_process  # noqa: E402
+from dhkd_det.utils.quiet import silence_library_warnings  # noqa: E402
+from dhkd_det.apis import train_in_process  # noqa: E402
 
 TEACHER, STUDENT = 'resnet32', 'resnet8'
 TEACHER_CONFIG = 'configs/teachers/cifar100_resnet56.py'

@@ -42,7 +42,7 @@ from typing import Dict, List, Optional
 REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
 sys.path.insert(0, REPO)
 
-from dhkd_det.engine.quiet import (quiet_pycocotools,  # noqa: E402
+from dhkd_det.utils.quiet import (quiet_pycocotools,  # noqa: E402
                                    silence_library_warnings)
 
 silence_library_warnings()
@@ -53,8 +53,9 @@ import torch  # noqa: E402
 import dhkd_det  # noqa: E402,F401
 from dhkd_det.analysis import (markdown_table, plot_panels,  # noqa: E402
                                plot_runs, read_run)
+from dhkd_det.analysis.panels import GRAD_GROUPS, overview_panels  # noqa: E402,E501
 from dhkd_det.datasets import digits_as_coco  # noqa: E402
-from dhkd_det.engine.runner_utils import train_in_process  # noqa: E402
+from dhkd_det.apis import train_in_process  # noqa: E402
 
 MMDET_CONFIGS = osp.join(osp.dirname(mmdet.__file__), '.mim', 'configs')
 TEACHER_CONFIG = osp.join(MMDET_CONFIGS, 'faster_rcnn',
@@ -65,10 +66,7 @@ KD_CONFIG = osp.join(REPO, 'configs', 'kd', 'coco_faster_rcnn_r101_r50.py')
 DHKD_CONFIG = osp.join(REPO, 'configs', 'dhkd', 'coco_faster_rcnn_r101_r50.py')
 CLASSES = tuple(str(d) for d in range(10))
 #: the panels of figures/overview.png
-OVERVIEW_PANELS = (('val', 'coco/bbox_mAP'), ('train', 'grad/cos_main_head'),
-                   ('train', 'grad/cos_backbone'))
-#: the gradient groups of GradDiagnosticsHook shown in the second table
-GRAD_GROUPS = ('main_head', 'aux_head', 'backbone', 'backbone_last_stage')
+OVERVIEW_PANELS = overview_panels('coco/bbox_mAP')
 
 
 @dataclass(frozen=True)

@@ -32,8 +32,8 @@ from mmengine.utils import import_modules_from_strings  # noqa: E402
 
 import dhkd_det  # noqa: E402,F401  (safe loading of MMEngine checkpoints)
 from dhkd_det.distillers.teacher import extract_state_dict  # noqa: E402
-from dhkd_det.engine.atomic_file import atomic_path  # noqa: E402
-from dhkd_det.engine.checkpoint_file import read_checkpoint  # noqa: E402
+from dhkd_det.checkpoint.atomic_file import atomic_path  # noqa: E402
+from dhkd_det.checkpoint.read import read_checkpoint  # noqa: E402
 from dhkd_det.models import plain_student_state  # noqa: E402
 
 

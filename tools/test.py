@@ -15,12 +15,12 @@ from mmengine.config import DictAction  # noqa: E402
 from mmengine.dist import get_rank  # noqa: E402
 
 import dhkd_det  # noqa: E402,F401
-from dhkd_det.engine.atomic_file import atomic_write_text  # noqa: E402
-from dhkd_det.engine.distiller_of import unwrapped_model  # noqa: E402
-from dhkd_det.engine.eval_checkpoint import load_for_test  # noqa: E402
-from dhkd_det.engine.label_check import check_label_range  # noqa: E402
-from dhkd_det.engine.runner_utils import (  # noqa: E402
-    build_runner, check_data, close_distributed, init_cpu_process_group,
+from dhkd_det.checkpoint.atomic_file import atomic_write_text  # noqa: E402
+from dhkd_det.utils import unwrapped_model  # noqa: E402
+from dhkd_det.checkpoint.for_test import load_for_test  # noqa: E402
+from dhkd_det.checks import check_data, check_label_range  # noqa: E402
+from dhkd_det.apis import (  # noqa: E402
+    build_runner, close_distributed, init_cpu_process_group,
     load_config)
 
 

@@ -15,10 +15,10 @@ from mmengine.config import DictAction  # noqa: E402
 from mmengine.runner import find_latest_checkpoint  # noqa: E402
 
 import dhkd_det  # noqa: E402,F401  registers the modules
-from dhkd_det.engine.label_check import check_label_range  # noqa: E402
-from dhkd_det.engine.resume_check import check_resume  # noqa: E402
-from dhkd_det.engine.runner_utils import (  # noqa: E402
-    apply_amp, build_runner, check_data, close_distributed,
+from dhkd_det.checks import check_data, check_label_range  # noqa: E402
+from dhkd_det.checkpoint.resume import check_resume  # noqa: E402
+from dhkd_det.apis import (  # noqa: E402
+    apply_amp, build_runner, close_distributed,
     init_cpu_process_group, load_config)
 
 

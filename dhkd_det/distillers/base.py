@@ -23,7 +23,7 @@ from mmengine.optim import OptimWrapper
 from mmengine.registry import MODELS
 from torch import Tensor
 
-from ..engine.grad_align import GradAlignOptimWrapper
+from ..optim.grad_align import GradAlignOptimWrapper
 from ..models.dual_head import check_loss_heads
 from .teacher import build_teacher, load_teacher_checkpoint
 

@@ -25,7 +25,7 @@ sys.path.insert(0, REPO)
 
 from mmengine.config import DictAction  # noqa: E402
 
-from dhkd_det.analysis.ablation import (DEFAULT_VARIANTS, VARIANTS,  # noqa
+from dhkd_det.experiments.ablation import (DEFAULT_VARIANTS, VARIANTS,  # noqa
                                         run_ablation)
 
 

@@ -336,8 +336,8 @@ def build_runner(config: str, options: dict, work_dir: str, edit=None):
     """MMEngine's runner from one of our configs, as tools/train.py builds
     it (checked overrides; ``train_cfg.max_iters`` turns the epoch loop into
     an iteration loop), with ``edit(cfg)`` applied last."""
-    from dhkd_det.engine.runner_utils import build_runner as build
-    from dhkd_det.engine.runner_utils import load_config
+    from dhkd_det.apis import build_runner as build
+    from dhkd_det.apis import load_config
     cfg = load_config(config, options, work_dir=work_dir)
     # no curve plots at the end of each of these short runs (MMEngine takes
     # None only for its own default hooks)
@@ -614,7 +614,7 @@ class ClsCheck:
         from mmengine.registry import MODELS
 
         from dhkd_det.datasets import CIFAR100
-        from dhkd_det.engine.runner_utils import load_config
+        from dhkd_det.apis import load_config
         from dhkd_det.losses import binary_kl_norm
         cfg = load_config(CLS_CONFIG, {
             'model.student.network.type': self.student,

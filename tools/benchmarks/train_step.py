@@ -39,7 +39,7 @@ from mmengine.optim import OptimWrapper  # noqa: E402
 from mmengine.registry import MODELS  # noqa: E402
 
 import dhkd_det  # noqa: E402,F401
-from dhkd_det.engine import GradAlignOptimWrapper  # noqa: E402
+from dhkd_det.optim import GradAlignOptimWrapper  # noqa: E402
 from dhkd_det.losses.binary_kl import binary_kl_norm  # noqa: E402
 
 NUM_CLASSES = 100

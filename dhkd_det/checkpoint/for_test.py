@@ -15,7 +15,7 @@ from mmengine.logging import print_log
 
 from ..distillers.teacher import extract_state_dict
 from ..models.dual_head import aux_state_keys
-from .checkpoint_file import compare_state, describe_mismatch, \
+from .read import compare_state, describe_mismatch, \
     read_checkpoint
 
 # where an exported student's keys sit in our models: the classification

@@ -8,9 +8,9 @@ from typing import Optional
 
 from mmengine.optim import OptimWrapper
 
-from .checkpoint_file import compare_state, describe_mismatch, \
+from .read import compare_state, describe_mismatch, \
     read_checkpoint
-from .distiller_of import unwrapped_model
+from ..utils.model import unwrapped_model
 
 
 def check_resume(runner, path: Optional[str], named_by: str = '') -> None:

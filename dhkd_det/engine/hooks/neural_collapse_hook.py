@@ -11,8 +11,8 @@ from mmengine.hooks import Hook
 from mmengine.logging import print_log
 from mmengine.registry import HOOKS
 
-from ..evaluation.neural_collapse import ClassStats, neural_collapse
-from .distiller_of import unwrapped_model
+from ...evaluation.neural_collapse import ClassStats, neural_collapse
+from ...utils.model import unwrapped_model
 
 
 @HOOKS.register_module()

@@ -19,7 +19,7 @@ from mmengine.fileio.backends import LocalBackend
 from mmengine.hooks import CheckpointHook
 from mmengine.registry import HOOKS
 
-from .atomic_file import PARTIAL_SUFFIX, atomic_path, atomic_write_text
+from ...checkpoint.atomic_file import PARTIAL_SUFFIX, atomic_path, atomic_write_text
 
 
 @HOOKS.register_module()

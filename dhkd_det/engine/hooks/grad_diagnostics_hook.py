@@ -9,8 +9,8 @@ from mmengine.hooks import Hook
 from mmengine.registry import HOOKS
 from torch import Tensor
 
-from .distiller_of import distiller_of
-from .grad_align import GradAlignOptimWrapper
+from ..distiller_of import distiller_of
+from ...optim.grad_align import GradAlignOptimWrapper
 
 
 def group_cosines(task_grads: Dict[str, Tensor],

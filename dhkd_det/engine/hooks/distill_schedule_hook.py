@@ -4,7 +4,7 @@ from typing import Optional
 from mmengine.hooks import Hook
 from mmengine.registry import HOOKS
 
-from .distiller_of import distiller_of
+from ..distiller_of import distiller_of
 
 
 @HOOKS.register_module()

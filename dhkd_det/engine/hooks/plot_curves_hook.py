@@ -7,7 +7,7 @@ from mmengine.hooks import Hook
 from mmengine.logging import print_log
 from mmengine.registry import HOOKS
 
-from ..analysis import plot_runs, read_run
+from ...analysis import plot_runs, read_run
 
 
 @HOOKS.register_module()

@@ -16,9 +16,10 @@ from typing import Callable, Dict, List, Sequence
 
 from mmengine.config import Config
 
-from .curves import plot_panels, plot_runs
-from .runs import Run, read_run
-from .summary import markdown_table
+from ..analysis.panels import GRAD_GROUPS, overview_panels
+from ..analysis.curves import plot_panels, plot_runs
+from ..analysis.runs import Run, read_run
+from ..analysis.summary import markdown_table
 
 #: name -> (task losses on, logit-level loss on, aux head, gradient alignment)
 VARIANTS = {
@@ -29,8 +30,6 @@ VARIANTS = {
     'dhkd_ga': ('main', 'aux', True, True),
 }
 DEFAULT_VARIANTS = ('ce_only', 'logit_only', 'both_one_head', 'dhkd')
-#: the gradient groups shown in the table, shared classifier first
-GRAD_GROUPS = ('main_head', 'backbone_last_stage', 'backbone')
 #: iterations between gradient measurements, and between the logger's
 #: records (equal, so that every logged cosine is a fresh measurement)
 GRAD_INTERVAL = 20
@@ -128,8 +127,7 @@ def ablation_rows(runs: Dict[str, Sequence[Run]]) -> List[Dict[str, str]]:
 
 
 #: the panels of the ablation's one-figure overview (plots/ablation.png)
-OVERVIEW_PANELS = (('val', 'top1'), ('train', 'grad/cos_main_head'),
-                   ('train', 'grad/cos_backbone'), ('val', 'nc1'))
+OVERVIEW_PANELS = overview_panels('top1', ('val', 'nc1'))
 
 #: trains one variant: (override config file, work dir, label) -> None
 TrainFn = Callable[[str, str, str], None]

@@ -14,7 +14,7 @@ import torch.nn as nn
 from mmengine.logging import print_log
 
 from ..datasets.labelled import LabelledDataset
-from .distiller_of import unwrapped_model
+from ..utils.model import unwrapped_model
 
 
 def check_label_range(runner, loaders: Sequence[str]) -> None:

@@ -7,7 +7,7 @@ from mmengine.hooks import Hook
 from mmengine.logging import print_log
 from mmengine.registry import HOOKS
 
-from .coco_audit import audit_coco_boxes, describe_skipped, is_coco_dataset
+from ...checks.coco import audit_coco_boxes, describe_skipped, is_coco_dataset
 
 
 def coco_ann_files(dataset) -> List[str]:

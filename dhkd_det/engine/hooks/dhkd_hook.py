@@ -3,7 +3,7 @@ training, and the teacher / student agreement logged while it trains."""
 from mmengine.hooks import Hook
 from mmengine.registry import HOOKS
 
-from .distiller_of import distiller_of
+from ..distiller_of import distiller_of
 
 #: what the hook did before each job got a hook of its own
 _MOVED = dict(

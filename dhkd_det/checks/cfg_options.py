@@ -1,0 +1,73 @@
+"""``--cfg-options`` checked against the config before it is merged: a key
+one typo away from an existing one, or a model argument the module type
+does not take, is named with the fix."""
+import difflib
+import inspect
+
+from mmengine.config import Config
+from mmengine.registry import MODELS
+
+
+def check_cfg_options(cfg: Config, options: dict) -> None:
+    """Reject an override whose key is not in the config but is one typo away
+    from a key that is (``model.teacher_ckp`` for ``model.teacher_ckpt``),
+    and a new key under ``model`` that is not an argument of the module
+    type it would be passed to; genuinely new keys (arguments left at their
+    defaults) pass."""
+    tree = cfg.to_dict()
+    for full_key in options:
+        parent, _, leaf = full_key.rpartition('.')
+        node = tree
+        parts = parent.split('.') if parent else []
+        for i, part in enumerate(parts):
+            if isinstance(node, dict) and part in node:
+                node = node[part]
+            elif isinstance(node, list) and part.isdigit() and \
+                    int(part) < len(node):
+                node = node[int(part)]
+            else:
+                close = difflib.get_close_matches(
+                    part, list(node) if isinstance(node, dict) else [], 1,
+                    0.8)
+                if close:
+                    raise KeyError(
+                        f'--cfg-options {full_key}: the config has no '
+                        f'{part!r}; did you mean {close[0]!r}?')
+                _check_argument(cfg, full_key, '.'.join(parts[:i]), node,
+                                part)
+                break
+        else:
+            if isinstance(node, dict) and leaf not in node:
+                close = difflib.get_close_matches(leaf, list(node), 1, 0.8)
+                if close:
+                    where = parent or 'the top level'
+                    raise KeyError(
+                        f'--cfg-options {full_key}: {where} has no key '
+                        f'{leaf!r}; did you mean {close[0]!r}?')
+                _check_argument(cfg, full_key, parent, node, leaf)
+
+
+def _check_argument(cfg: Config, full_key: str, where: str, node,
+                    name: str) -> None:
+    """A new key ``name`` in a model config ``node`` of a registered type
+    must be an argument of that type (else the build fails with "unexpected
+    keyword argument" and no list of the valid ones)."""
+    if not full_key.startswith('model.') or not isinstance(node, dict):
+        return
+    cls = node.get('type')
+    if isinstance(cls, str):
+        # the registry the Runner builds from: the default scope's
+        with MODELS.switch_scope_and_registry(
+                cfg.get('default_scope')) as registry:
+            cls = registry.get(cls)
+    if not callable(cls):  # a class or a registered factory function
+        return
+    params = inspect.signature(cls).parameters
+    if name in params or any(p.kind == p.VAR_KEYWORD
+                             for p in params.values()):
+        return
+    valid = [n for n, p in params.items()
+             if p.kind not in (p.VAR_POSITIONAL, p.VAR_KEYWORD)]
+    raise KeyError(
+        f'--cfg-options {full_key}: {name!r} is not an argument of {where} '
+        f'({cls.__name__}); its arguments are {", ".join(valid)}')

@@ -1,0 +1,16 @@
+"""dhkd_det's hooks, one a file, registered in MMEngine's ``HOOKS``."""
+from .atomic_checkpoint_hook import AtomicCheckpointHook
+from .coco_audit_hook import CocoAuditHook
+from .dhkd_hook import DHKDHook
+from .distill_schedule_hook import DistillScheduleHook
+from .grad_diagnostics_hook import GradDiagnosticsHook
+from .loss_guard_hook import LossGuardHook
+from .neural_collapse_hook import NeuralCollapseHook
+from .plot_curves_hook import PlotCurvesHook
+from .progress_hook import ProgressHook
+
+__all__ = [
+    'AtomicCheckpointHook', 'CocoAuditHook', 'DHKDHook',
+    'DistillScheduleHook', 'GradDiagnosticsHook', 'LossGuardHook',
+    'NeuralCollapseHook', 'PlotCurvesHook', 'ProgressHook'
+]
