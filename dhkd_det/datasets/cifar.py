@@ -195,8 +195,15 @@ def _read_split(path: str,
             data, np.ndarray) else type(data).__name__)
         raise ValueError(f'{path}: data must be a uint8 array of shape '
                          f'(N, 3072), got a {desc}')
+    if not len(data):
+        raise ValueError(
+            f'{path} holds no images (data has shape {data.shape}): a data '
+            'set needs at least one; write the split\'s images into it, or '
+            'point data_root at the folder of the complete data')
     labels = np.asarray(content['fine_labels'])
-    if labels.ndim != 1 or not np.issubdtype(labels.dtype, np.integer):
+    # an empty list reads as float64: the count check below names it
+    if labels.ndim != 1 or labels.size and not np.issubdtype(
+            labels.dtype, np.integer):
         raise ValueError(f'{path}: fine_labels must be a list of integers, '
                          f'got {labels.dtype} values of shape {labels.shape}')
     if len(labels) != len(data):
@@ -253,7 +260,8 @@ def write_cifar(root: str, train: Tuple[np.ndarray, Sequence[int]],
                 b'fine_labels': fine,
                 b'coarse_labels': [0] * len(fine),
                 b'data': np.ascontiguousarray(
-                    images.transpose(0, 3, 1, 2)).reshape(len(images), -1),
+                    images.transpose(0, 3, 1, 2)).reshape(
+                        len(images), int(np.prod(IMAGE_SHAPE))),
             })
     _dump(
         osp.join(folder, META_FILE), {
