@@ -6,6 +6,8 @@ import pytest
 from cls_utils import REPO, python_tool, run_tool, small_project
 from conftest import make_cifar
 
+pytestmark = pytest.mark.slow  # each test runs a tool in a subprocess
+
 CONFIG = 'configs/dhkd/cifar100_res32x4_res8x4.py'
 
 
@@ -89,3 +91,16 @@ def test_default_relative_data_root_from_another_folder(tmp_path):
         f'{tmp_path}, so run the tool from the folder that holds it' \
         in proc.stderr, proc.stderr[-3000:]
     assert '--cfg-options train_dataloader.dataset.data_root=' in proc.stderr
+
+
+def test_data_root_that_is_a_file(setup, tmp_path):
+    root, cfg = setup
+    a_file = tmp_path / 'cifar100.tar.gz'
+    a_file.write_bytes(b'')
+    err = train(cfg, tmp_path, '--cfg-options',
+                f'train_dataloader.dataset.data_root={a_file}')
+    assert f"train_dataloader.dataset.data_root='{a_file}' is a file, not " \
+        'the folder that holds the data. Point it at the data: ' \
+        '--cfg-options train_dataloader.dataset.data_root=' in err, \
+        err[-3000:]
+
