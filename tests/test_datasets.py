@@ -97,12 +97,12 @@ def test_cifar_missing_files(cifar_root, missing):
         root, path = cifar_root, osp.join(folder, missing)
         os.remove(path)
     with pytest.raises(FileNotFoundError) as info:
-        CIFAR100(root, 'train', check_md5=False)
+        CIFAR100(root, 'train', check_md5=False, download=False)
     message = str(info.value)
     assert path in message
     assert 'cifar-100-python/{train,test,meta}' in message
     assert 'train_dataloader.dataset.data_root' in message
-    assert 'set download=' in message  # the way to fetch the official files
+    assert 'set download=True' in message  # how to fetch the official files
 
 
 def test_cifar_empty_split_is_named(tmp_path):

@@ -14,9 +14,8 @@ import os.path as osp
 from typing import List, Sequence
 
 from mmengine.config import Config
-from mmengine.registry import DATASETS
 
-from .dataset_cfgs import dataset_cfgs
+from .dataset_cfgs import dataset_cfgs, dataset_class
 
 # the first bytes of the image formats OpenCV / Pillow decode
 _IMAGE_MAGIC = (b'\xff\xd8\xff', b'\x89PNG', b'GIF8', b'BM', b'II*\x00',
@@ -140,7 +139,7 @@ def audit_coco_datasets(cfg: Config, loaders: Sequence[str]) -> None:
     checked = set()
     for key, ds in dataset_cfgs(cfg, loaders):
         if not isinstance(ds.get('ann_file'), str) or \
-                not _is_coco_type(ds.get('type'), cfg):
+                not is_coco_dataset(dataset_class(cfg, ds.get('type'))):
             continue
         root = ds.get('data_root')
         ann_file = _resolve(ds['ann_file'], root)
@@ -163,14 +162,3 @@ def audit_coco_datasets(cfg: Config, loaders: Sequence[str]) -> None:
                     osp.abspath(ann_file) not in checked:
                 read_coco(ann_file)
                 checked.add(osp.abspath(ann_file))
-
-
-def _is_coco_type(type_, cfg: Config) -> bool:
-    if isinstance(type_, type):
-        return is_coco_dataset(type_)
-    if not isinstance(type_, str):
-        return False
-    # the registry the Runner builds from: the config's default scope's
-    with DATASETS.switch_scope_and_registry(
-            cfg.get('default_scope')) as registry:
-        return is_coco_dataset(registry.get(type_))

@@ -8,7 +8,7 @@ from typing import Sequence
 
 from mmengine.config import Config
 
-from .dataset_cfgs import dataset_cfgs
+from .dataset_cfgs import build_argument, dataset_cfgs
 
 
 def check_data_roots(cfg: Config, loaders: Sequence[str]) -> None:
@@ -24,7 +24,9 @@ def check_data_roots(cfg: Config, loaders: Sequence[str]) -> None:
             raise NotADirectoryError(
                 f'{key}.data_root={root!r} is a file, not the folder that '
                 f'holds the data. {fix}')
-        if ds.get('download'):  # download=True creates the folder
+        # a data set that downloads what is missing (CIFAR100 by default)
+        # creates the folder
+        if build_argument(cfg, ds, 'download', False):
             continue
         where = '' if osp.isabs(root) else (
             f' (a relative path: relative to the current folder '
