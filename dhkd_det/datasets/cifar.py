@@ -136,8 +136,8 @@ def _check_md5(path: str, expected: str) -> None:
             f'{path} has md5 {digest.hexdigest()}, not the official CIFAR-100 '
             f'md5 {expected}: the file is corrupt or not the official '
             'release. Delete it and run again to fetch the official file '
-            '(download=True, the default), or, for non-official data in the same layout, set '
-            'check_md5=False (config key '
+            '(download=True, the default), or, for non-official data in '
+            'the same layout, set check_md5=False (config key '
             'train_dataloader.dataset.check_md5=False, and likewise for the '
             'val/test dataloaders)')
 
