@@ -7,8 +7,8 @@ import pytest
 from mmengine.config import Config
 
 from dhkd_det.checks.coco import (audit_coco_boxes, audit_coco_datasets,
-                                        audit_images, describe_skipped,
-                                        is_coco_dataset)
+                                  audit_images, describe_skipped,
+                                  is_coco_dataset, read_coco)
 
 
 def write(path, annotations):
@@ -53,6 +53,20 @@ def test_malformed_files_raise_naming_the_file(tmp_path):
         audit_coco_boxes(str(other))
     with pytest.raises(FileNotFoundError, match='nope.json'):
         audit_coco_boxes(str(tmp_path / 'nope.json'))
+
+
+def test_an_image_id_used_twice_is_named(tmp_path):
+    path = tmp_path / 'a.json'
+    path.write_text(json.dumps(dict(
+        images=[dict(id=i, file_name=f'{n:06d}.jpg')
+                for n, i in enumerate([0, 0, 1, 2, 2, 2])],
+        annotations=[], categories=[])))
+    with pytest.raises(ValueError) as info:
+        read_coco(str(path))
+    assert f"annotation file '{path}': 2 image id(s) are used by more than " \
+        "one image (id 0: '000000.jpg', '000001.jpg'; id 2: '000003.jpg', " \
+        "'000004.jpg', '000005.jpg')" in str(info.value)
+    assert 'Give every image its own id' in str(info.value)
 
 
 def test_missing_and_unreadable_images_are_counted(tmp_path):

@@ -18,6 +18,8 @@ pytest.importorskip('mmcv.ops')
 from det_utils import (REPO, SMALL_FASTER_RCNN, small_data_cfg,  # noqa: E402
                        write_config, write_tiny_coco)
 
+pytestmark = pytest.mark.slow  # each test runs a tool in a subprocess
+
 DHKD_CFG = osp.join(REPO, 'configs', 'dhkd', 'coco_faster_rcnn_r101_r50.py')
 
 
@@ -67,6 +69,11 @@ def string_box(data):
     data['annotations'][1].update(image_id=1, bbox=['10', '12', '30', '20'])
 
 
+def shared_image_id(data):
+    # MMDetection kept one image and gave it the boxes of both
+    data['images'][1]['id'] = data['images'][0]['id']
+
+
 @pytest.mark.parametrize('bad, message', [
     ('not_json', "annotation file '{ann}' is not valid JSON"),
     (no_categories, "annotation file '{ann}' has no ['categories']: not a "
@@ -74,6 +81,9 @@ def string_box(data):
     (string_box, "annotation file '{ann}': annotation id 2 (image 1) has "
                  "bbox ['10', '12', '30', '20']; COCO boxes are four "
                  'numbers'),
+    (shared_image_id, "annotation file '{ann}': 1 image id(s) are used by "
+                      "more than one image (id 1: 'train_0.jpg', "
+                      "'train_1.jpg')"),
 ])
 def test_bad_annotation_file_is_named_before_the_build(tmp_path, bad,
                                                        message):

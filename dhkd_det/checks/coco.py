@@ -5,12 +5,14 @@ MMDetection's CocoDataset reads its annotation file when it is built and
 fails on a malformed one with errors that do not name the file
 (``JSONDecodeError``, ``KeyError: 'categories'``, ``TypeError`` on a box
 with a string in it); a missing or unreadable image only fails when an epoch
-reaches it; boxes it cannot use are dropped without a word.  Here the tools
-check every COCO data set of the config first, and ``DHKDHook`` names the
+reaches it; two images under one id become one image with the boxes of both,
+and boxes it cannot use are dropped, without a word.  Here the tools check
+every COCO data set of the config first, and ``CocoAuditHook`` names the
 dropped boxes."""
 import json
 import math
 import os.path as osp
+from collections import defaultdict
 from typing import List, Sequence
 
 from mmengine.config import Config
@@ -25,8 +27,8 @@ _IMAGE_MAGIC = (b'\xff\xd8\xff', b'\x89PNG', b'GIF8', b'BM', b'II*\x00',
 
 def read_coco(ann_file: str) -> dict:
     """The content of a COCO detection file, or an error naming the file:
-    missing, not JSON, without images / annotations / categories, or with a
-    box that is not four finite numbers."""
+    missing, not JSON, without images / annotations / categories, with a
+    box that is not four finite numbers, or an image id used twice."""
     try:
         with open(ann_file) as f:
             data = json.load(f)
@@ -51,7 +53,30 @@ def read_coco(ann_file: str) -> dict:
                 f'annotation file {ann_file!r}: annotation id '
                 f'{ann.get("id")} (image {ann.get("image_id")}) has bbox '
                 f'{box!r}; COCO boxes are four numbers [x, y, width, height]')
+    _check_image_ids(ann_file, data['images'])
     return data
+
+
+def _some(items: list, limit: int = 5) -> str:
+    return ', '.join(map(repr, items[:limit])) + (
+        f' and {len(items) - limit} more' if len(items) > limit else '')
+
+
+def _check_image_ids(ann_file: str, images: List[dict]) -> None:
+    """pycocotools keys images by id: of two images under one id the last
+    is kept, with the annotations of both."""
+    files = defaultdict(list)
+    for img in images:
+        files[img.get('id')].append(img.get('file_name'))
+    shared = [f'id {i}: {_some(names)}' for i, names in files.items()
+              if len(names) > 1]
+    if shared:
+        raise ValueError(
+            f'annotation file {ann_file!r}: {len(shared)} image id(s) are '
+            f'used by more than one image ({"; ".join(shared[:5])}); '
+            'MMDetection would keep one image per id and give it the boxes '
+            'of all of them. Give every image its own id, and each '
+            'annotation the image_id of its image.')
 
 
 def audit_coco_boxes(ann_file: str) -> List[dict]:
