@@ -69,6 +69,20 @@ def test_an_image_id_used_twice_is_named(tmp_path):
     assert 'Give every image its own id' in str(info.value)
 
 
+def test_annotations_of_undefined_categories_are_named(tmp_path):
+    anns = [ann(i, [2, 2, 10, 10]) for i in range(1, 9)]
+    for a in anns[2:]:
+        a['category_id'] = 9 if a['id'] % 2 else 'person'
+    with pytest.raises(ValueError) as info:
+        read_coco(write(tmp_path / 'a.json', anns))
+    assert "6 annotation(s) have a category_id that is not in its " \
+        "categories (annotation ids 3, 4, 5, 6, 7 and 1 more; category_id " \
+        "9, 'person'; the categories are 1)" in str(info.value)
+    assert 'Add the missing categories' in str(info.value)
+    # categories defined but not trained (metainfo classes) are no error
+    read_coco(write(tmp_path / 'b.json', anns[:2]))
+
+
 def test_missing_and_unreadable_images_are_counted(tmp_path):
     (tmp_path / 'img').mkdir()
     names = [f'{i}.jpg' for i in range(6)]

@@ -74,6 +74,11 @@ def shared_image_id(data):
     data['images'][1]['id'] = data['images'][0]['id']
 
 
+def undefined_category(data):
+    # MMDetection dropped the annotation
+    data['annotations'][1]['category_id'] = 7
+
+
 @pytest.mark.parametrize('bad, message', [
     ('not_json', "annotation file '{ann}' is not valid JSON"),
     (no_categories, "annotation file '{ann}' has no ['categories']: not a "
@@ -84,6 +89,10 @@ def shared_image_id(data):
     (shared_image_id, "annotation file '{ann}': 1 image id(s) are used by "
                       "more than one image (id 1: 'train_0.jpg', "
                       "'train_1.jpg')"),
+    (undefined_category, "annotation file '{ann}': 1 annotation(s) have a "
+                         'category_id that is not in its categories '
+                         '(annotation ids 2; category_id 7; the categories '
+                         'are 1, 2, 3)'),
 ])
 def test_bad_annotation_file_is_named_before_the_build(tmp_path, bad,
                                                        message):

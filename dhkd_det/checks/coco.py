@@ -6,9 +6,9 @@ fails on a malformed one with errors that do not name the file
 (``JSONDecodeError``, ``KeyError: 'categories'``, ``TypeError`` on a box
 with a string in it); a missing or unreadable image only fails when an epoch
 reaches it; two images under one id become one image with the boxes of both,
-and boxes it cannot use are dropped, without a word.  Here the tools check
-every COCO data set of the config first, and ``CocoAuditHook`` names the
-dropped boxes."""
+annotations of a category the file does not define and boxes it cannot use
+are dropped, without a word.  Here the tools check every COCO data set of
+the config first, and ``CocoAuditHook`` names the dropped boxes."""
 import json
 import math
 import os.path as osp
@@ -28,7 +28,8 @@ _IMAGE_MAGIC = (b'\xff\xd8\xff', b'\x89PNG', b'GIF8', b'BM', b'II*\x00',
 def read_coco(ann_file: str) -> dict:
     """The content of a COCO detection file, or an error naming the file:
     missing, not JSON, without images / annotations / categories, with a
-    box that is not four finite numbers, or an image id used twice."""
+    box that is not four finite numbers, an image id used twice, or an
+    annotation of a category not in ``categories``."""
     try:
         with open(ann_file) as f:
             data = json.load(f)
@@ -54,6 +55,7 @@ def read_coco(ann_file: str) -> dict:
                 f'{ann.get("id")} (image {ann.get("image_id")}) has bbox '
                 f'{box!r}; COCO boxes are four numbers [x, y, width, height]')
     _check_image_ids(ann_file, data['images'])
+    _check_category_ids(ann_file, data)
     return data
 
 
@@ -77,6 +79,28 @@ def _check_image_ids(ann_file: str, images: List[dict]) -> None:
             'MMDetection would keep one image per id and give it the boxes '
             'of all of them. Give every image its own id, and each '
             'annotation the image_id of its image.')
+
+
+def _check_category_ids(ann_file: str, data: dict) -> None:
+    """MMDetection skips annotations whose category it does not train,
+    which is how a config trains on a subset of the classes (metainfo
+    classes): that stays.  A category_id the file does not define at all
+    is a broken file, not a choice, so it stops the run."""
+    defined = {c.get('id') for c in data['categories']}
+    unknown = [a for a in data['annotations']
+               if a.get('category_id') not in defined]
+    if unknown:
+        ann_ids = [a.get('id') for a in unknown]
+        category_ids = sorted({a.get('category_id') for a in unknown},
+                              key=str)
+        raise ValueError(
+            f'annotation file {ann_file!r}: {len(unknown)} annotation(s) '
+            'have a category_id that is not in its categories (annotation '
+            f'ids {_some(ann_ids)}; category_id {_some(category_ids)}; the '
+            f'categories are {_some(sorted(defined, key=str), 10)}); '
+            'MMDetection would drop them without a word. Add the missing '
+            'categories to "categories", or correct the category_id of '
+            'those annotations.')
 
 
 def audit_coco_boxes(ann_file: str) -> List[dict]:
