@@ -7,8 +7,9 @@ import pytest
 from mmengine.config import Config
 
 from dhkd_det.checks.coco import (audit_coco_boxes, audit_coco_datasets,
-                                  audit_images, describe_skipped,
-                                  is_coco_dataset, read_coco)
+                                  audit_images, check_not_empty,
+                                  describe_skipped, is_coco_dataset,
+                                  read_coco)
 
 
 def write(path, annotations):
@@ -81,6 +82,24 @@ def test_annotations_of_undefined_categories_are_named(tmp_path):
     assert 'Add the missing categories' in str(info.value)
     # categories defined but not trained (metainfo classes) are no error
     read_coco(write(tmp_path / 'b.json', anns[:2]))
+
+
+@pytest.mark.parametrize('images, annotations, ds, words', [
+    ([], [], {}, 'lists no images, so k would be empty'),
+    ([dict(id=1)], [], dict(filter_cfg=dict(filter_empty_gt=True)),
+     'has no annotations, and k.filter_cfg.filter_empty_gt=True drops every '
+     'image without one, so k would be empty'),
+    ([dict(id=1)], [], dict(filter_cfg=dict(filter_empty_gt=False)), None),
+    ([dict(id=1)], [], dict(filter_cfg=dict(filter_empty_gt=True),
+                            test_mode=True), None),
+])
+def test_a_data_set_that_would_be_empty(images, annotations, ds, words):
+    data = dict(images=images, annotations=annotations, categories=[])
+    if words is None:
+        check_not_empty(data, ds, 'x.json', 'k')
+    else:
+        with pytest.raises(ValueError, match=words):
+            check_not_empty(data, ds, 'x.json', 'k')
 
 
 def test_missing_and_unreadable_images_are_counted(tmp_path):

@@ -111,6 +111,20 @@ def test_bad_annotation_file_is_named_before_the_build(tmp_path, bad,
         not list((tmp_path / 'wd').glob('*.pth'))
 
 
+def test_training_set_without_annotations(tmp_path):
+    # MMEngine failed with "need at least one array to concatenate"
+    data, ann, cfg = setup_project(str(tmp_path))
+    rewrite(ann, lambda data: data.update(annotations=[]))
+    err = run('train.py', cfg, '--work-dir', str(tmp_path / 'wd'),
+              '--cfg-options',
+              'train_dataloader.dataset.filter_cfg.filter_empty_gt=True',
+              cwd=str(tmp_path))
+    assert 'has no annotations, and train_dataloader.dataset.filter_cfg.' \
+        'filter_empty_gt=True drops every image without one, so ' \
+        'train_dataloader.dataset would be empty' in err, err[-3000:]
+    assert 'need at least one array' not in err
+
+
 def test_missing_and_unreadable_images_before_training(tmp_path):
     data, ann, cfg = setup_project(str(tmp_path))
     os.remove(osp.join(data, 'images', 'train_1.jpg'))

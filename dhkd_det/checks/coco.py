@@ -4,11 +4,13 @@ config before any data set is built.
 MMDetection's CocoDataset reads its annotation file when it is built and
 fails on a malformed one with errors that do not name the file
 (``JSONDecodeError``, ``KeyError: 'categories'``, ``TypeError`` on a box
-with a string in it); a missing or unreadable image only fails when an epoch
-reaches it; two images under one id become one image with the boxes of both,
-annotations of a category the file does not define and boxes it cannot use
-are dropped, without a word.  Here the tools check every COCO data set of
-the config first, and ``CocoAuditHook`` names the dropped boxes."""
+with a string in it), and on a training set left empty with MMEngine's
+"need at least one array to concatenate"; a missing or unreadable image only
+fails when an epoch reaches it; two images under one id become one image
+with the boxes of both, annotations of a category the file does not define
+and boxes it cannot use are dropped, without a word.  Here the tools check
+every COCO data set of the config first, and ``CocoAuditHook`` names the
+dropped boxes."""
 import json
 import math
 import os.path as osp
@@ -165,6 +167,30 @@ def audit_images(data: dict, img_dir: str, ann_file: str, key: str) -> None:
         'file_name entries.')
 
 
+def check_not_empty(data: dict, ds: dict, ann_file: str, key: str) -> None:
+    """Raise when the data set ``ds`` (config key ``key``) built from
+    ``data`` would hold no image, which MMEngine reports as "need at least
+    one array to concatenate": the file lists no images, or it has no
+    annotations and a training set's ``filter_cfg.filter_empty_gt`` drops
+    every image without one.  (An image-only file with filter_empty_gt off,
+    e.g. the unlabelled part of a semi-supervised run, is fine.)"""
+    if not data['images']:
+        raise ValueError(
+            f'annotation file {ann_file!r} lists no images, so {key} would '
+            f'be empty. Point {key}.ann_file at the file of the split.')
+    filter_empty_gt = (ds.get('filter_cfg') or {}).get('filter_empty_gt')
+    if not data['annotations'] and filter_empty_gt and \
+            not ds.get('test_mode'):
+        raise ValueError(
+            f'annotation file {ann_file!r} has no annotations, and '
+            f'{key}.filter_cfg.filter_empty_gt=True drops every image '
+            f'without one, so {key} would be empty. Point {key}.ann_file at '
+            'the file with the boxes (image-info files such as '
+            'image_info_test-dev2017.json list none), or set '
+            f'{key}.filter_cfg.filter_empty_gt=False to train on the '
+            'images without boxes.')
+
+
 def is_coco_dataset(cls: type) -> bool:
     """Whether ``cls`` is MMDetection's CocoDataset or a subclass, without
     importing MMDetection (the classification path runs without it)."""
@@ -197,6 +223,7 @@ def audit_coco_datasets(cfg: Config, loaders: Sequence[str]) -> None:
         if '://' in ann_file + img_dir:
             continue  # remote storage: MMDetection's file backends
         data = read_coco(ann_file)
+        check_not_empty(data, ds, ann_file, key)
         audit_images(data, img_dir, ann_file, key)
         checked.add(osp.abspath(ann_file))
     evaluator_keys = {'val_dataloader': 'val_evaluator',
