@@ -1,10 +1,17 @@
 """Inputs that used to fail with a correct but cryptic error, fed to the real
 tools/train.py: each now stops before training with an error that names the
 cause and the fix."""
+import os
+import os.path as osp
+import sys
+
 import pytest
 
-from cls_utils import REPO, python_tool, run_tool, small_project
+from cls_utils import REPO, TESTS, python_tool, run_tool, small_project
 from conftest import make_cifar
+from test_cifar_fetch import write_archive
+
+pytestmark = pytest.mark.slow  # each test runs a tool in a subprocess
 
 CONFIG = 'configs/dhkd/cifar100_res32x4_res8x4.py'
 
@@ -79,9 +86,12 @@ def test_cfg_option_that_is_no_model_argument(setup, tmp_path):
 
 
 def test_default_relative_data_root_from_another_folder(tmp_path):
-    # the real config's data_root 'data/cifar100', run outside the repo
+    # the real config's data_root 'data/cifar100', run outside the repo,
+    # without the download (which test_quick_start_* cover)
     proc = run_tool(python_tool('train.py', f'{REPO}/{CONFIG}',
-                                '--work-dir', str(tmp_path / 'wd')),
+                                '--work-dir', str(tmp_path / 'wd'),
+                                '--cfg-options',
+                                'train_dataloader.dataset.download=False'),
                     cwd=str(tmp_path))
     assert proc.returncode != 0
     assert "train_dataloader.dataset.data_root='data/cifar100' does not " \
@@ -89,3 +99,67 @@ def test_default_relative_data_root_from_another_folder(tmp_path):
         f'{tmp_path}, so run the tool from the folder that holds it' \
         in proc.stderr, proc.stderr[-3000:]
     assert '--cfg-options train_dataloader.dataset.data_root=' in proc.stderr
+
+
+def stubbed_download(*args):
+    """The command line run with CIFAR-100's download replaced
+    (tests/cifar_download_stub.py)."""
+    return [sys.executable, osp.join(TESTS, 'cifar_download_stub.py'),
+            *python_tool(*args)[1:]]
+
+
+def test_quick_start_fetches_cifar100(tmp_path):
+    # the README's first command, in a folder without data/
+    archive = str(tmp_path / 'cifar-100-python.tar.gz')
+    write_archive(archive, num_classes=100, n_train=8, n_test=4)
+    proc = run_tool(stubbed_download(
+        'train.py', f'{REPO}/{CONFIG}', '--work-dir', str(tmp_path / 'wd'),
+        # the stand-in data is not the official release
+        '--cfg-options', 'train_dataloader.dataset.check_md5=False',
+        'val_dataloader.dataset.check_md5=False'), cwd=str(tmp_path),
+        env_extra={'STUB_CIFAR_ARCHIVE': archive})
+    output = proc.stdout + proc.stderr
+    root = tmp_path / 'data' / 'cifar100'
+    assert f'CIFAR-100 is not in {root}/cifar-100-python: downloading ' \
+        'https://www.cs.toronto.edu/~kriz/cifar-100-python.tar.gz' \
+        in output, output[-3000:]
+    assert sorted(os.listdir(root / 'cifar-100-python')) == \
+        ['meta', 'test', 'train']
+    # the run goes on to the next thing a fresh machine lacks
+    assert 'teacher checkpoint' in proc.stderr, proc.stderr[-3000:]
+
+
+def test_quick_start_offline_names_the_archive_to_place(tmp_path):
+    proc = run_tool(stubbed_download('train.py', f'{REPO}/{CONFIG}',
+                                     '--work-dir', str(tmp_path / 'wd')),
+                    cwd=str(tmp_path))
+    assert proc.returncode != 0
+    root = tmp_path / 'data' / 'cifar100'
+    assert f'CIFAR-100 is not in {root}/cifar-100-python and downloading ' \
+        'it from https://www.cs.toronto.edu/~kriz/cifar-100-python.tar.gz ' \
+        'failed' in proc.stderr, proc.stderr[-3000:]
+    assert 'download cifar-100-python.tar.gz (md5 ' \
+        'eb9058c3a382ffc7106e4002c42a8d85) on another machine and place ' \
+        f'it in {root}/' in proc.stderr
+
+
+def test_data_root_that_is_a_file(setup, tmp_path):
+    root, cfg = setup
+    a_file = tmp_path / 'cifar100.tar.gz'
+    a_file.write_bytes(b'')
+    err = train(cfg, tmp_path, '--cfg-options',
+                f'train_dataloader.dataset.data_root={a_file}')
+    assert f"train_dataloader.dataset.data_root='{a_file}' is a file, not " \
+        'the folder that holds the data. Point it at the data: ' \
+        '--cfg-options train_dataloader.dataset.data_root=' in err, \
+        err[-3000:]
+
+
+def test_empty_cifar_split(setup, tmp_path):
+    root, cfg = setup
+    make_cifar(str(tmp_path / 'empty_test'), num_classes=10, n_train=10,
+               n_test=0)
+    err = train(cfg, tmp_path, '--cfg-options',
+                f'val_dataloader.dataset.data_root={tmp_path}/empty_test')
+    assert f'{tmp_path}/empty_test/cifar-100-python/test holds no images ' \
+        '(data has shape (0, 3072))' in err, err[-3000:]

@@ -7,8 +7,9 @@ import pytest
 from mmengine.config import Config
 
 from dhkd_det.checks.coco import (audit_coco_boxes, audit_coco_datasets,
-                                        audit_images, describe_skipped,
-                                        is_coco_dataset)
+                                  audit_images, check_not_empty,
+                                  describe_skipped, is_coco_dataset,
+                                  read_coco)
 
 
 def write(path, annotations):
@@ -53,6 +54,52 @@ def test_malformed_files_raise_naming_the_file(tmp_path):
         audit_coco_boxes(str(other))
     with pytest.raises(FileNotFoundError, match='nope.json'):
         audit_coco_boxes(str(tmp_path / 'nope.json'))
+
+
+def test_an_image_id_used_twice_is_named(tmp_path):
+    path = tmp_path / 'a.json'
+    path.write_text(json.dumps(dict(
+        images=[dict(id=i, file_name=f'{n:06d}.jpg')
+                for n, i in enumerate([0, 0, 1, 2, 2, 2])],
+        annotations=[], categories=[])))
+    with pytest.raises(ValueError) as info:
+        read_coco(str(path))
+    assert f"annotation file '{path}': 2 image id(s) are used by more than " \
+        "one image (id 0: '000000.jpg', '000001.jpg'; id 2: '000003.jpg', " \
+        "'000004.jpg', '000005.jpg')" in str(info.value)
+    assert 'Give every image its own id' in str(info.value)
+
+
+def test_annotations_of_undefined_categories_are_named(tmp_path):
+    anns = [ann(i, [2, 2, 10, 10]) for i in range(1, 9)]
+    for a in anns[2:]:
+        a['category_id'] = 9 if a['id'] % 2 else 'person'
+    with pytest.raises(ValueError) as info:
+        read_coco(write(tmp_path / 'a.json', anns))
+    assert "6 annotation(s) have a category_id that is not in its " \
+        "categories (annotation ids 3, 4, 5, 6, 7 and 1 more; category_id " \
+        "9, 'person'; the categories are 1)" in str(info.value)
+    assert 'Add the missing categories' in str(info.value)
+    # categories defined but not trained (metainfo classes) are no error
+    read_coco(write(tmp_path / 'b.json', anns[:2]))
+
+
+@pytest.mark.parametrize('images, annotations, ds, words', [
+    ([], [], {}, 'lists no images, so k would be empty'),
+    ([dict(id=1)], [], dict(filter_cfg=dict(filter_empty_gt=True)),
+     'has no annotations, and k.filter_cfg.filter_empty_gt=True drops every '
+     'image without one, so k would be empty'),
+    ([dict(id=1)], [], dict(filter_cfg=dict(filter_empty_gt=False)), None),
+    ([dict(id=1)], [], dict(filter_cfg=dict(filter_empty_gt=True),
+                            test_mode=True), None),
+])
+def test_a_data_set_that_would_be_empty(images, annotations, ds, words):
+    data = dict(images=images, annotations=annotations, categories=[])
+    if words is None:
+        check_not_empty(data, ds, 'x.json', 'k')
+    else:
+        with pytest.raises(ValueError, match=words):
+            check_not_empty(data, ds, 'x.json', 'k')
 
 
 def test_missing_and_unreadable_images_are_counted(tmp_path):

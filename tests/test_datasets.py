@@ -97,12 +97,31 @@ def test_cifar_missing_files(cifar_root, missing):
         root, path = cifar_root, osp.join(folder, missing)
         os.remove(path)
     with pytest.raises(FileNotFoundError) as info:
-        CIFAR100(root, 'train', check_md5=False)
+        CIFAR100(root, 'train', check_md5=False, download=False)
     message = str(info.value)
     assert path in message
     assert 'cifar-100-python/{train,test,meta}' in message
     assert 'train_dataloader.dataset.data_root' in message
-    assert 'set download=' in message  # the way to fetch the official files
+    assert 'set download=True' in message  # how to fetch the official files
+
+
+def test_cifar_empty_split_is_named(tmp_path):
+    make_cifar(tmp_path, n_test=0)
+    path = osp.join(tmp_path, 'cifar-100-python', 'test')
+    with pytest.raises(ValueError) as info:
+        CIFAR100(str(tmp_path), 'test', check_md5=False)
+    assert str(info.value).startswith(
+        f'{path} holds no images (data has shape (0, 3072))')
+    assert 'fine_labels' not in str(info.value)
+
+
+def test_cifar_labels_missing_for_the_images(cifar_root):
+    path = _split_file(cifar_root)
+    content = _load(path)
+    content[b'fine_labels'] = []
+    _dump(path, content)
+    with pytest.raises(ValueError, match='0 fine_labels for 64 images'):
+        CIFAR100(cifar_root, 'train', check_md5=False)
 
 
 def _truncate(path):

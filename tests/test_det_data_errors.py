@@ -18,6 +18,8 @@ pytest.importorskip('mmcv.ops')
 from det_utils import (REPO, SMALL_FASTER_RCNN, small_data_cfg,  # noqa: E402
                        write_config, write_tiny_coco)
 
+pytestmark = pytest.mark.slow  # each test runs a tool in a subprocess
+
 DHKD_CFG = osp.join(REPO, 'configs', 'dhkd', 'coco_faster_rcnn_r101_r50.py')
 
 
@@ -67,6 +69,16 @@ def string_box(data):
     data['annotations'][1].update(image_id=1, bbox=['10', '12', '30', '20'])
 
 
+def shared_image_id(data):
+    # MMDetection kept one image and gave it the boxes of both
+    data['images'][1]['id'] = data['images'][0]['id']
+
+
+def undefined_category(data):
+    # MMDetection dropped the annotation
+    data['annotations'][1]['category_id'] = 7
+
+
 @pytest.mark.parametrize('bad, message', [
     ('not_json', "annotation file '{ann}' is not valid JSON"),
     (no_categories, "annotation file '{ann}' has no ['categories']: not a "
@@ -74,6 +86,13 @@ def string_box(data):
     (string_box, "annotation file '{ann}': annotation id 2 (image 1) has "
                  "bbox ['10', '12', '30', '20']; COCO boxes are four "
                  'numbers'),
+    (shared_image_id, "annotation file '{ann}': 1 image id(s) are used by "
+                      "more than one image (id 1: 'train_0.jpg', "
+                      "'train_1.jpg')"),
+    (undefined_category, "annotation file '{ann}': 1 annotation(s) have a "
+                         'category_id that is not in its categories '
+                         '(annotation ids 2; category_id 7; the categories '
+                         'are 1, 2, 3)'),
 ])
 def test_bad_annotation_file_is_named_before_the_build(tmp_path, bad,
                                                        message):
@@ -90,6 +109,20 @@ def test_bad_annotation_file_is_named_before_the_build(tmp_path, bad,
         in err, err[-3000:]
     assert not (tmp_path / 'wd').exists() or \
         not list((tmp_path / 'wd').glob('*.pth'))
+
+
+def test_training_set_without_annotations(tmp_path):
+    # MMEngine failed with "need at least one array to concatenate"
+    data, ann, cfg = setup_project(str(tmp_path))
+    rewrite(ann, lambda data: data.update(annotations=[]))
+    err = run('train.py', cfg, '--work-dir', str(tmp_path / 'wd'),
+              '--cfg-options',
+              'train_dataloader.dataset.filter_cfg.filter_empty_gt=True',
+              cwd=str(tmp_path))
+    assert 'has no annotations, and train_dataloader.dataset.filter_cfg.' \
+        'filter_empty_gt=True drops every image without one, so ' \
+        'train_dataloader.dataset would be empty' in err, err[-3000:]
+    assert 'need at least one array' not in err
 
 
 def test_missing_and_unreadable_images_before_training(tmp_path):

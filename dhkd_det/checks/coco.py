@@ -4,19 +4,22 @@ config before any data set is built.
 MMDetection's CocoDataset reads its annotation file when it is built and
 fails on a malformed one with errors that do not name the file
 (``JSONDecodeError``, ``KeyError: 'categories'``, ``TypeError`` on a box
-with a string in it); a missing or unreadable image only fails when an epoch
-reaches it; boxes it cannot use are dropped without a word.  Here the tools
-check every COCO data set of the config first, and ``DHKDHook`` names the
+with a string in it), and on a training set left empty with MMEngine's
+"need at least one array to concatenate"; a missing or unreadable image only
+fails when an epoch reaches it; two images under one id become one image
+with the boxes of both, annotations of a category the file does not define
+and boxes it cannot use are dropped, without a word.  Here the tools check
+every COCO data set of the config first, and ``CocoAuditHook`` names the
 dropped boxes."""
 import json
 import math
 import os.path as osp
+from collections import defaultdict
 from typing import List, Sequence
 
 from mmengine.config import Config
-from mmengine.registry import DATASETS
 
-from .dataset_cfgs import dataset_cfgs
+from .dataset_cfgs import dataset_cfgs, dataset_class
 
 # the first bytes of the image formats OpenCV / Pillow decode
 _IMAGE_MAGIC = (b'\xff\xd8\xff', b'\x89PNG', b'GIF8', b'BM', b'II*\x00',
@@ -26,8 +29,9 @@ _IMAGE_MAGIC = (b'\xff\xd8\xff', b'\x89PNG', b'GIF8', b'BM', b'II*\x00',
 
 def read_coco(ann_file: str) -> dict:
     """The content of a COCO detection file, or an error naming the file:
-    missing, not JSON, without images / annotations / categories, or with a
-    box that is not four finite numbers."""
+    missing, not JSON, without images / annotations / categories, with a
+    box that is not four finite numbers, an image id used twice, or an
+    annotation of a category not in ``categories``."""
     try:
         with open(ann_file) as f:
             data = json.load(f)
@@ -52,7 +56,53 @@ def read_coco(ann_file: str) -> dict:
                 f'annotation file {ann_file!r}: annotation id '
                 f'{ann.get("id")} (image {ann.get("image_id")}) has bbox '
                 f'{box!r}; COCO boxes are four numbers [x, y, width, height]')
+    _check_image_ids(ann_file, data['images'])
+    _check_category_ids(ann_file, data)
     return data
+
+
+def _some(items: list, limit: int = 5) -> str:
+    return ', '.join(map(repr, items[:limit])) + (
+        f' and {len(items) - limit} more' if len(items) > limit else '')
+
+
+def _check_image_ids(ann_file: str, images: List[dict]) -> None:
+    """pycocotools keys images by id: of two images under one id the last
+    is kept, with the annotations of both."""
+    files = defaultdict(list)
+    for img in images:
+        files[img.get('id')].append(img.get('file_name'))
+    shared = [f'id {i}: {_some(names)}' for i, names in files.items()
+              if len(names) > 1]
+    if shared:
+        raise ValueError(
+            f'annotation file {ann_file!r}: {len(shared)} image id(s) are '
+            f'used by more than one image ({"; ".join(shared[:5])}); '
+            'MMDetection would keep one image per id and give it the boxes '
+            'of all of them. Give every image its own id, and each '
+            'annotation the image_id of its image.')
+
+
+def _check_category_ids(ann_file: str, data: dict) -> None:
+    """MMDetection skips annotations whose category it does not train,
+    which is how a config trains on a subset of the classes (metainfo
+    classes): that stays.  A category_id the file does not define at all
+    is a broken file, not a choice, so it stops the run."""
+    defined = {c.get('id') for c in data['categories']}
+    unknown = [a for a in data['annotations']
+               if a.get('category_id') not in defined]
+    if unknown:
+        ann_ids = [a.get('id') for a in unknown]
+        category_ids = sorted({a.get('category_id') for a in unknown},
+                              key=str)
+        raise ValueError(
+            f'annotation file {ann_file!r}: {len(unknown)} annotation(s) '
+            'have a category_id that is not in its categories (annotation '
+            f'ids {_some(ann_ids)}; category_id {_some(category_ids)}; the '
+            f'categories are {_some(sorted(defined, key=str), 10)}); '
+            'MMDetection would drop them without a word. Add the missing '
+            'categories to "categories", or correct the category_id of '
+            'those annotations.')
 
 
 def audit_coco_boxes(ann_file: str) -> List[dict]:
@@ -117,6 +167,30 @@ def audit_images(data: dict, img_dir: str, ann_file: str, key: str) -> None:
         'file_name entries.')
 
 
+def check_not_empty(data: dict, ds: dict, ann_file: str, key: str) -> None:
+    """Raise when the data set ``ds`` (config key ``key``) built from
+    ``data`` would hold no image, which MMEngine reports as "need at least
+    one array to concatenate": the file lists no images, or it has no
+    annotations and a training set's ``filter_cfg.filter_empty_gt`` drops
+    every image without one.  (An image-only file with filter_empty_gt off,
+    e.g. the unlabelled part of a semi-supervised run, is fine.)"""
+    if not data['images']:
+        raise ValueError(
+            f'annotation file {ann_file!r} lists no images, so {key} would '
+            f'be empty. Point {key}.ann_file at the file of the split.')
+    filter_empty_gt = (ds.get('filter_cfg') or {}).get('filter_empty_gt')
+    if not data['annotations'] and filter_empty_gt and \
+            not ds.get('test_mode'):
+        raise ValueError(
+            f'annotation file {ann_file!r} has no annotations, and '
+            f'{key}.filter_cfg.filter_empty_gt=True drops every image '
+            f'without one, so {key} would be empty. Point {key}.ann_file at '
+            'the file with the boxes (image-info files such as '
+            'image_info_test-dev2017.json list none), or set '
+            f'{key}.filter_cfg.filter_empty_gt=False to train on the '
+            'images without boxes.')
+
+
 def is_coco_dataset(cls: type) -> bool:
     """Whether ``cls`` is MMDetection's CocoDataset or a subclass, without
     importing MMDetection (the classification path runs without it)."""
@@ -140,7 +214,7 @@ def audit_coco_datasets(cfg: Config, loaders: Sequence[str]) -> None:
     checked = set()
     for key, ds in dataset_cfgs(cfg, loaders):
         if not isinstance(ds.get('ann_file'), str) or \
-                not _is_coco_type(ds.get('type'), cfg):
+                not is_coco_dataset(dataset_class(cfg, ds.get('type'))):
             continue
         root = ds.get('data_root')
         ann_file = _resolve(ds['ann_file'], root)
@@ -149,6 +223,7 @@ def audit_coco_datasets(cfg: Config, loaders: Sequence[str]) -> None:
         if '://' in ann_file + img_dir:
             continue  # remote storage: MMDetection's file backends
         data = read_coco(ann_file)
+        check_not_empty(data, ds, ann_file, key)
         audit_images(data, img_dir, ann_file, key)
         checked.add(osp.abspath(ann_file))
     evaluator_keys = {'val_dataloader': 'val_evaluator',
@@ -163,14 +238,3 @@ def audit_coco_datasets(cfg: Config, loaders: Sequence[str]) -> None:
                     osp.abspath(ann_file) not in checked:
                 read_coco(ann_file)
                 checked.add(osp.abspath(ann_file))
-
-
-def _is_coco_type(type_, cfg: Config) -> bool:
-    if isinstance(type_, type):
-        return is_coco_dataset(type_)
-    if not isinstance(type_, str):
-        return False
-    # the registry the Runner builds from: the config's default scope's
-    with DATASETS.switch_scope_and_registry(
-            cfg.get('default_scope')) as registry:
-        return is_coco_dataset(registry.get(type_))

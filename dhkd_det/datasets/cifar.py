@@ -11,11 +11,10 @@ import torch
 from mmengine.registry import DATASETS
 from torch.utils.data import get_worker_info
 from torchvision.datasets import CIFAR100 as _TorchvisionCIFAR100
-from torchvision.datasets.utils import download_and_extract_archive
 
+from .cifar_fetch import FOLDER, fetch_cifar100
 from .labelled import LabelledDataset
 
-FOLDER = _TorchvisionCIFAR100.base_folder
 META_FILE = _TorchvisionCIFAR100.meta['filename']
 OFFICIAL_MD5 = dict(_TorchvisionCIFAR100.train_list +
                     _TorchvisionCIFAR100.test_list)
@@ -28,7 +27,8 @@ LAYOUT = (f'expected layout: <data_root>/{FOLDER}/{{train,test,meta}} '
           'https://www.cs.toronto.edu/~kriz/cifar.html)')
 LAYOUT_FIX = ('set train_dataloader.dataset.data_root (and the val/test '
               'dataloaders) to the folder that holds '
-              f'{FOLDER}/, or set download=True to fetch the official files')
+              f'{FOLDER}/, or set download=True (the default) to fetch the '
+              'official files')
 
 
 @DATASETS.register_module()
@@ -54,8 +54,11 @@ class CIFAR100(LabelledDataset):
     Args:
         data_root (str): folder holding ``cifar-100-python/``.
         split (str): 'train' or 'test'.
-        download (bool): fetch and extract the official archive into
-            ``data_root`` if the split file is missing.
+        download (bool): fetch the official release into ``data_root`` if
+            the split or meta file is missing (default: True, so that the
+            quick start runs on a fresh machine; without internet access
+            the error names the archive to place in ``data_root``, see
+            :func:`fetch_cifar100`).
         check_md5 (bool): require the split file to be the official release;
             set False for data of your own in the same layout.
         device (str, optional): keep images and labels on this device
@@ -67,7 +70,7 @@ class CIFAR100(LabelledDataset):
     def __init__(self,
                  data_root: str,
                  split: str = 'train',
-                 download: bool = False,
+                 download: bool = True,
                  check_md5: bool = True,
                  device: Optional[str] = None):
         if split not in SPLITS:
@@ -78,12 +81,9 @@ class CIFAR100(LabelledDataset):
         folder = osp.join(data_root, FOLDER)
         split_file = osp.join(folder, split)
         meta_file = osp.join(folder, META_FILE)
-        if download and not osp.isfile(split_file):
-            download_and_extract_archive(
-                _TorchvisionCIFAR100.url,
-                data_root,
-                filename=_TorchvisionCIFAR100.filename,
-                md5=_TorchvisionCIFAR100.tgz_md5)
+        if download and not (osp.isfile(split_file) and
+                             osp.isfile(meta_file)):
+            fetch_cifar100(data_root)
         for path in (split_file, meta_file):
             if not osp.isfile(path):
                 raise FileNotFoundError(
@@ -135,9 +135,9 @@ def _check_md5(path: str, expected: str) -> None:
         raise ValueError(
             f'{path} has md5 {digest.hexdigest()}, not the official CIFAR-100 '
             f'md5 {expected}: the file is corrupt or not the official '
-            'release. Download it again (download=True after deleting it), '
-            'or, for non-official data in the same layout, set '
-            'check_md5=False (config key '
+            'release. Delete it and run again to fetch the official file '
+            '(download=True, the default), or, for non-official data in '
+            'the same layout, set check_md5=False (config key '
             'train_dataloader.dataset.check_md5=False, and likewise for the '
             'val/test dataloaders)')
 
@@ -195,8 +195,15 @@ def _read_split(path: str,
             data, np.ndarray) else type(data).__name__)
         raise ValueError(f'{path}: data must be a uint8 array of shape '
                          f'(N, 3072), got a {desc}')
+    if not len(data):
+        raise ValueError(
+            f'{path} holds no images (data has shape {data.shape}): a data '
+            'set needs at least one; write the split\'s images into it, or '
+            'point data_root at the folder of the complete data')
     labels = np.asarray(content['fine_labels'])
-    if labels.ndim != 1 or not np.issubdtype(labels.dtype, np.integer):
+    # an empty list reads as float64: the count check below names it
+    if labels.ndim != 1 or labels.size and not np.issubdtype(
+            labels.dtype, np.integer):
         raise ValueError(f'{path}: fine_labels must be a list of integers, '
                          f'got {labels.dtype} values of shape {labels.shape}')
     if len(labels) != len(data):
@@ -253,7 +260,8 @@ def write_cifar(root: str, train: Tuple[np.ndarray, Sequence[int]],
                 b'fine_labels': fine,
                 b'coarse_labels': [0] * len(fine),
                 b'data': np.ascontiguousarray(
-                    images.transpose(0, 3, 1, 2)).reshape(len(images), -1),
+                    images.transpose(0, 3, 1, 2)).reshape(
+                        len(images), int(np.prod(IMAGE_SHAPE))),
             })
     _dump(
         osp.join(folder, META_FILE), {
