@@ -9,8 +9,9 @@ from mmengine.hooks import Hook
 from mmengine.registry import HOOKS
 from torch import Tensor
 
-from ..distiller_of import distiller_of
+from ...distillers import BaseDistiller
 from ...optim.grad_align import GradAlignOptimWrapper
+from ..distiller_of import distiller_of
 
 
 def group_cosines(task_grads: Dict[str, Tensor],
@@ -38,7 +39,8 @@ def _last_stage(network: nn.Module) -> Optional[nn.Module]:
     return last
 
 
-def diagnostic_groups(distiller: nn.Module) -> Dict[str, List[nn.Parameter]]:
+def diagnostic_groups(distiller: BaseDistiller
+                      ) -> Dict[str, List[nn.Parameter]]:
     """The parameter groups the cosines are measured on, as the distiller
     names them: its main classifier(s), its aux classifier(s), its backbone
     (without the classifiers) and the backbone's last stage."""
