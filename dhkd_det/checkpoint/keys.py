@@ -83,9 +83,10 @@ class KeyMatch(NamedTuple):
             parts.append(f'{len(unexpected)} of its keys are not in the '
                          f'model (e.g. {unexpected[:3]})')
         if self.shapes:
-            parts.append(f'{len(self.shapes)} shapes differ (e.g. ' + ', '.join(
-                f'{k}: checkpoint {a} vs model {b}'
-                for k, a, b in self.shapes[:3]) + ')')
+            examples = ', '.join(f'{k}: checkpoint {a} vs model {b}'
+                                 for k, a, b in self.shapes[:3])
+            parts.append(f'{len(self.shapes)} shapes differ (e.g. '
+                         f'{examples})')
         return '; '.join(parts)
 
 
