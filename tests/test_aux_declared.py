@@ -8,7 +8,8 @@ from mmengine.config import Config
 from mmengine.registry import MODELS
 
 import dhkd_det  # noqa: F401
-from cls_utils import load_tool, save_teacher
+from cls_utils import save_teacher
+from dhkd_det.checkpoint.export import export_state
 from dhkd_det.checkpoint.for_test import load_for_test
 from dhkd_det.models import aux_state_keys
 
@@ -52,7 +53,7 @@ def test_declared_aux_keys_are_the_aux_head_only(setup):
 
 def test_export_keeps_a_user_module_named_aux(setup):
     model, _, ckpt = setup
-    state = load_tool('export_student').export_state(ckpt)
+    state = export_state(ckpt)
     assert torch.equal(state['auxiliary_norm.weight'],
                        model.student.network.auxiliary_norm.weight)
     plain = MODELS.build(dict(type='resnet8_auxiliary_norm', num_classes=10))
@@ -62,20 +63,18 @@ def test_export_keeps_a_user_module_named_aux(setup):
 def test_export_without_a_config_in_the_checkpoint(setup, tmp_path):
     _, cfg, ckpt = setup
     bare = dict(state_dict=ckpt['state_dict'])
-    tool = load_tool('export_student')
     with pytest.raises(KeyError, match='--config'):
-        tool.export_state(bare)
+        export_state(bare)
     path = tmp_path / 'cfg.py'
     Config(dict(model=cfg)).dump(str(path))
-    assert tool.export_state(bare, str(path)).keys() == \
-        tool.export_state(ckpt).keys()
+    assert export_state(bare, str(path)).keys() == export_state(ckpt).keys()
 
 
 def test_test_loading_allows_only_the_declared_aux_weights_missing(
         setup, tmp_path):
     model, cfg, ckpt = setup
     exported = tmp_path / 'student.pth'
-    state = load_tool('export_student').export_state(ckpt)
+    state = export_state(ckpt)
     torch.save(dict(state_dict=state), exported)
     fresh = MODELS.build(cfg)
     load_for_test(fresh, str(exported), 'cfg.py')

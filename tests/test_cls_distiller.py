@@ -95,15 +95,19 @@ def test_kd_baseline_and_dual_kd_keys(teacher_ckpt):
 
 
 def test_train_step_hands_gradient_alignment_the_split(teacher_ckpt):
-    """The task / distillation totals add up to the total MMEngine steps
-    on; with gradient alignment the step is update_params_split on them."""
+    """The distiller keeps the task and distillation losses apart as it
+    makes them; their totals add up to the total MMEngine steps on; with
+    gradient alignment the step is update_params_split on them."""
     model = build(teacher_ckpt)
+    model.log_agreement = True
     data = model.data_preprocessor(batch(), True)
-    losses = model(**data, mode='loss')
-    task, distill = model.split_losses(losses)
-    assert torch.equal(task, losses['loss_ce_main'])
-    assert torch.equal(distill, losses['loss_binary_kl_norm_aux'])
-    total, _ = model.parse_losses(losses)
+    split = model(**data, mode='loss_split')
+    assert set(split.task) == {'loss_ce_main'}
+    assert set(split.distill) == {'loss_binary_kl_norm_aux', 'teacher_agree'}
+    task, distill = model.loss_totals(split)
+    assert torch.equal(task, split.task['loss_ce_main'])
+    assert torch.equal(distill, split.distill['loss_binary_kl_norm_aux'])
+    total, _ = model.parse_losses(split.merged())
     assert torch.allclose(task + distill, total)
     calls = []
     wrapper = GradAlignOptimWrapper(torch.optim.SGD(model.parameters(),
@@ -256,9 +260,13 @@ def test_class_count_mismatch(tmp_path):
 def test_wrong_architecture_and_corrupt_checkpoint(tmp_path):
     path = tmp_path / 'r20.pth'
     save_teacher(path, arch='resnet20')
-    with pytest.raises(ValueError, match='does not match the architecture'):
+    with pytest.raises(ValueError, match=r'teacher checkpoint \(model.'
+                       r'teacher_ckpt\) .*r20.pth does not fit model.teacher '
+                       r'\(ResNet\): .* of its keys are not in the model.*'
+                       'Point model.teacher_ckpt at a checkpoint'):
         build(str(path)).load_teacher()
     bad = tmp_path / 'broken.pth'
     bad.write_bytes(b'not a checkpoint at all')
-    with pytest.raises(RuntimeError, match='broken.pth'):
+    with pytest.raises(ValueError, match='broken.pth is not a PyTorch '
+                       'checkpoint'):
         build(str(bad)).load_teacher()

@@ -15,9 +15,11 @@ from mmengine.config import Config  # noqa: E402
 from mmengine.optim import OptimWrapper  # noqa: E402
 
 import dhkd_det  # noqa: E402,F401
-from cls_utils import load_tool  # noqa: E402
+from dhkd_det.checkpoint.export import (export_state,  # noqa: E402
+                                        plain_student_state)
+from dhkd_det.distillers import det_distiller  # noqa: E402
 from dhkd_det.losses import BinaryKLNormLoss  # noqa: E402
-from dhkd_det.models import aux_state_keys, plain_student_state  # noqa: E402
+from dhkd_det.models import aux_state_keys  # noqa: E402
 from det_utils import (CLASSES, mmdet_scope, save_detector,  # noqa
                        small_cascade_rcnn, small_faster_rcnn,
                        small_retinanet)
@@ -123,34 +125,42 @@ def self_taught(tmp_path, student_cfg, plain_cfg):
     return model
 
 
-def test_teacher_runs_on_the_students_sampled_rois(tmp_path):
+def recording_teacher(monkeypatch, model, seen):
+    """Record (stage, rois, logits) of every teacher box-head call, as the
+    distiller makes it (``stage_cls_scores`` on the teacher's RoI head)."""
+    t_forward = det_distiller.stage_cls_scores
+
+    def record_teacher(roi_head, stage, x, rois):
+        assert roi_head is model.teacher.roi_head
+        logits = t_forward(roi_head, stage, x, rois)
+        seen.append((stage, rois, logits))
+        return logits
+
+    monkeypatch.setattr(det_distiller, 'stage_cls_scores', record_teacher)
+
+
+def test_teacher_runs_on_the_students_sampled_rois(tmp_path, monkeypatch):
     """Teacher = the student's own weights (plain head): its logits on the
     sampled RoIs must equal the student's main logits one to one."""
     model = self_taught(tmp_path, small_faster_rcnn(),
                         small_faster_rcnn(dual=False))
-    seen = {}
-    student_pass, t_forward = model._two_stage_student, \
-        model.teacher.roi_head._bbox_forward
+    seen = dict(teacher=[])
+    student_pass = model._two_stage_student
 
     def record_student(*args):
         losses, seen['student'] = student_pass(*args)
         return losses, seen['student']
 
-    def record_teacher(x, rois):
-        seen['rois'] = rois
-        seen['teacher'] = t_forward(x, rois)
-        return seen['teacher']
-
     model._two_stage_student = record_student
-    model.teacher.roi_head._bbox_forward = record_teacher
+    recording_teacher(monkeypatch, model, seen['teacher'])
     model.train()
     model.log_agreement = True
     losses = losses_of(model)
     (distilled, ) = seen['student']
-    assert torch.equal(seen['rois'], distilled.where[1])
-    assert seen['rois'].shape[0] == 2 * 64  # the sampler's RoIs, no more
-    assert torch.allclose(seen['teacher']['cls_score'],
-                          distilled.logits['main'], atol=1e-5)
+    ((stage, rois, t_logits), ) = seen['teacher']
+    assert stage == 0 and torch.equal(rois, distilled.where[1])
+    assert rois.shape[0] == 2 * 64  # the sampler's RoIs, no more
+    assert torch.allclose(t_logits, distilled.logits['main'], atol=1e-5)
     assert float(losses['teacher_agree']) == 1.0
 
 
@@ -204,7 +214,7 @@ def test_student_losses_are_mmdetections(tmp_path, kind):
             assert torch.equal(g, w), key
 
 
-def test_cascade_distils_every_stage_on_its_own_rois(tmp_path):
+def test_cascade_distils_every_stage_on_its_own_rois(tmp_path, monkeypatch):
     """Teacher = the student's weights (plain Cascade R-CNN): the teacher's
     stage-i head runs on the student's stage-i RoIs (logits equal the
     student's stage-i main logits); stage i's aux logits line up with those
@@ -214,22 +224,18 @@ def test_cascade_distils_every_stage_on_its_own_rois(tmp_path):
                         small_cascade_rcnn(dual=False))
     seen = dict(teacher=[])
     student_pass = model._two_stage_student
-    t_forward = model.teacher.roi_head._bbox_forward
 
     def record_student(*args):
         losses, seen['student'] = student_pass(*args)
         return losses, seen['student']
 
-    def record_teacher(stage, x, rois):
-        result = t_forward(stage, x, rois)
-        seen['teacher'].append((stage, rois, result['cls_score']))
-        return result
-
     model._two_stage_student = record_student
-    model.teacher.roi_head._bbox_forward = record_teacher
+    recording_teacher(monkeypatch, model, seen['teacher'])
     model.train()
     model.log_agreement = True
-    losses = losses_of(model)
+    split = model(**model.data_preprocessor(data_batch(), True),
+                  mode='loss_split')
+    losses = split.merged()
 
     stages, teacher = seen['student'], seen['teacher']
     weights = model.student.roi_head.stage_loss_weights
@@ -260,7 +266,9 @@ def test_cascade_distils_every_stage_on_its_own_rois(tmp_path):
             assert reached == (i == j), (i, j)
         assert grads[-1] is None or not grads[-1].any()  # not the main head
     # gradient alignment sees every stage's loss as distillation
-    task, distill = model.split_losses(losses)
+    assert set(split.distill) == {f's{i}.loss_binary_kl_norm_aux'
+                                  for i in range(3)} | {'teacher_agree'}
+    task, distill = model.loss_totals(split)
     assert torch.allclose(distill,
                           sum(losses[f's{i}.loss_binary_kl_norm_aux']
                               for i in range(3)))
@@ -278,7 +286,7 @@ def test_export_tool_gives_plain_mmdet_student(tmp_path, kind):
     cfg = Config(dict(default_scope='mmdet', model=dict(
         type='DetDistiller', student=build(),
         teacher=build_teacher(dual=False), distill_losses=BKL)))
-    state = load_tool('export_student').export_state(
+    state = export_state(
         dict(state_dict=model.state_dict(), meta=dict(cfg=cfg.pretty_text)))
     plain = MODELS.build(build(dual=False))
     plain.load_state_dict(state, strict=True)
@@ -384,7 +392,8 @@ def test_teacher_checkpoint_of_another_architecture(tmp_path):
                               student=small_faster_rcnn(),
                               teacher=small_faster_rcnn(dual=False),
                               teacher_ckpt=ckpt, distill_losses=BKL))
-    with pytest.raises(ValueError, match='does not match the architecture'):
+    with pytest.raises(ValueError, match='does not fit model.teacher '
+                       r'\(FasterRCNN\): .*Point model.teacher_ckpt at'):
         model.load_teacher()
 
 

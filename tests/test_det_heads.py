@@ -12,7 +12,7 @@ from mmdet.registry import MODELS  # noqa: E402
 from mmdet.testing import demo_mm_inputs  # noqa: E402
 
 import dhkd_det  # noqa: E402,F401
-from dhkd_det.heads import inputs_of  # noqa: E402
+from dhkd_det.heads import inputs_of, stage_cls_scores  # noqa: E402
 from dhkd_det.heads.dual_retina_head import (  # noqa: E402
     distilled_anchors, per_anchor_logits)
 from dhkd_det.models import aux_state_keys, named_aux_modules  # noqa: E402
@@ -73,15 +73,15 @@ def test_bbox_heads_are_mmdetections_plus_aux(dual_type, plain_type, extra,
         for got, expected in zip(outs, want):
             assert torch.equal(got, expected)
     assert len(cls_feats) == 1
-    aux = head.fc_cls_aux(cls_feats[0])
+    aux = head.aux_cls_scores(cls_feats[0])
     assert aux.shape == outs[0].shape == (5, 4)
     if aux_head == 'linear':
         # fc_cls's weights in fc_cls_aux give fc_cls's logits back
         head.fc_cls_aux.load_state_dict(head.fc_cls.state_dict())
-        assert torch.equal(head.fc_cls_aux(cls_feats[0]), outs[0])
+        assert torch.equal(head.aux_cls_scores(cls_feats[0]), outs[0])
     with inputs_of(head.fc_cls) as cls_feats:
         head(torch.zeros(0, 8, 7, 7))
-    assert head.fc_cls_aux(cls_feats[0]).shape == (0, 4)
+    assert head.aux_cls_scores(cls_feats[0]).shape == (0, 4)
 
 
 @pytest.mark.parametrize('dual_type,plain_type,extra', BOX_HEADS)
@@ -175,11 +175,14 @@ def test_roi_heads_record_each_stages_sampled_rois(kind):
         box_head = roi_head.bbox_head[s.stage] if num_stages > 1 \
             else roi_head.bbox_head
         assert torch.equal(box_head.fc_cls(s.cls_feat), s.cls_score)
-        assert box_head.fc_cls_aux(s.cls_feat).shape == s.cls_score.shape
-        # the same RoIs through the stage's head again give the same logits
-        again = roi_head._bbox_forward(s.stage, x, s.rois) if num_stages > 1 \
-            else roi_head._bbox_forward(x, s.rois)
-        assert torch.allclose(again['cls_score'], s.cls_score, atol=1e-6)
+        assert box_head.aux_cls_scores(s.cls_feat).shape == s.cls_score.shape
+        # the same RoIs through the stage's head again give the same logits,
+        # as MMDetection's own (private) box forward computes them
+        again = stage_cls_scores(roi_head, s.stage, x, s.rois)
+        assert torch.allclose(again, s.cls_score, atol=1e-6)
+        mmdet_args = (s.stage, x, s.rois) if num_stages > 1 else (x, s.rois)
+        assert torch.equal(again,
+                           roi_head._bbox_forward(*mmdet_args)['cls_score'])
 
 
 def test_retina_head_aux_and_anchor_order():
@@ -191,13 +194,14 @@ def test_retina_head_aux_and_anchor_order():
     data = batch(model, training=True)
     head = model.bbox_head
     x = model.extract_feat(data['inputs'])
-    with inputs_of(head.retina_cls) as cls_feats:
+    with head.recording_cls_feats() as cls_feats:
         cls, reg = head(x)
     want_cls, want_reg = plain.bbox_head(x)
     for a, b in zip(cls + reg, want_cls + want_reg):
         assert torch.equal(a, b)
     assert len(cls_feats) == len(cls)  # one classification feature a level
-    aux = [head.retina_cls_aux(f) for f in cls_feats]
+    aux = head.aux_cls_scores(cls_feats)
+    assert torch.equal(aux[0], head.retina_cls_aux(cls_feats[0]))
     assert [a.shape for a in aux] == [c.shape for c in cls]
     # both classifiers start from the focal-loss prior
     assert torch.allclose(head.retina_cls_aux.bias, head.retina_cls.bias)

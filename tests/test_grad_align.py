@@ -119,18 +119,14 @@ def test_projection_leaves_agreeing_gradients_bit_for_bit():
     assert abs(torch.dot(projected, g_task)) < 1e-4 * g_task.dot(g_task)
 
 
-def test_stats_and_observers_see_each_projection():
+def test_stats_count_each_projection():
     """read_stats counts on the device the steps that projected and their
-    mean relative change of the distillation gradient, then restarts;
-    observers get the (task, distillation, projected) flat gradients."""
+    mean relative change of the distillation gradient, then restarts."""
     torch.manual_seed(0)
     model, x = Toy(), torch.randn(5, 3)
     # lr 0: every step sees the same weights
     wrapper = GradAlignOptimWrapper(torch.optim.SGD(model.parameters(),
                                                     lr=0.0))
-    seen = []
-    wrapper.observers.append(
-        lambda *grads: seen.append([g.clone() for g in grads]))
     conflicting = -1.0 if torch.dot(*(flat_grads(model, loss) for loss in
                                       losses(model, x, 1.0))) > 0 else 1.0
     want_rel = []
@@ -140,8 +136,6 @@ def test_stats_and_observers_see_each_projection():
         projected = project_conflicting(g_ce, g_kd)
         want_rel.append(float((projected - g_kd).norm() / g_kd.norm()))
         wrapper.update_params_split(task, distill)
-        assert all(torch.allclose(got, want, atol=1e-6) for got, want in
-                   zip(seen[-1], (g_ce, g_kd, projected)))
     assert want_rel[0] > 0 and want_rel[1] == 0
     stats = wrapper.read_stats()
     assert stats.steps == 3 and float(stats.projected) == 2

@@ -1,13 +1,18 @@
-"""GradDiagnosticsHook: cosines on hand-built gradients, and logged while
-a single-head and a dual-head student train through the real tools."""
+"""GradDiagnosticsHook: cosines on hand-built gradients, the distiller's
+grad-observer API it measures through (with either optimizer wrapper), and
+logged while a single-head and a dual-head student train through the real
+tools."""
 import pytest
 import torch
 import torch.nn as nn
+from mmengine.optim import OptimWrapper
+from mmengine.registry import MODELS
 
-from cls_utils import python_tool, run_tool, small_project
+from cls_utils import python_tool, run_tool, save_teacher, small_project
 from dhkd_det.analysis import read_run
-from dhkd_det.engine.hooks.grad_diagnostics_hook import (GradDiagnosticsHook,
-                                                   group_cosines)
+from dhkd_det.engine.hooks.grad_diagnostics_hook import (
+    GradDiagnosticsHook, diagnostic_groups, group_cosines)
+from dhkd_det.optim import GradAlignOptimWrapper
 
 
 def test_cosines_by_hand():
@@ -66,3 +71,65 @@ def test_logged_while_training(variant, tmp_path):
             run.series('train', 'grad/cos_aux_head')[1]) == {0}
         _, projected = run.series('train', 'grad/ga_projected')
         assert projected and all(0 <= p <= 1 for p in projected)
+
+
+def small_distiller(tmp_path):
+    teacher = tmp_path / 'teacher.pth'
+    save_teacher(teacher)
+    return MODELS.build(dict(
+        type='ClsDistiller',
+        student=dict(type='DualHeadClassifier',
+                     network=dict(type='resnet8', num_classes=10),
+                     aux_head='nonlinear'),
+        teacher=dict(type='resnet8', num_classes=10),
+        teacher_ckpt=str(teacher),
+        distill_losses=dict(aux=dict(type='BinaryKLNormLoss'))))
+
+
+def batch(seed):
+    g = torch.Generator().manual_seed(seed)
+    return dict(inputs=torch.randint(0, 256, (8, 3, 32, 32), generator=g,
+                                     dtype=torch.uint8),
+                data_samples=torch.randint(0, 10, (8, ), generator=g))
+
+
+@pytest.mark.parametrize('wrapper_type', [OptimWrapper,
+                                          GradAlignOptimWrapper])
+def test_grad_observers_see_the_split_with_either_wrapper(wrapper_type,
+                                                          tmp_path):
+    """add_grad_observer is the one way to the loss totals: called each
+    step before the update with the task and distillation totals, whatever
+    the optimizer wrapper, until removed."""
+    model = small_distiller(tmp_path)
+    wrapper = wrapper_type(torch.optim.SGD(model.parameters(), lr=0.1))
+    fc = model.student.network.fc.weight
+    seen = []
+
+    def observe(task, distill):
+        seen.append((task.detach(), distill.detach(), fc.detach().clone()))
+
+    model.add_grad_observer(observe)
+    before = fc.detach().clone()
+    log_vars = model.train_step(batch(0), wrapper)
+    ((task, distill, fc_seen), ) = seen
+    assert torch.equal(fc_seen, before) and not torch.equal(fc, before)
+    assert torch.allclose(task, log_vars['loss_ce_main'])
+    assert torch.allclose(distill, log_vars['loss_binary_kl_norm_aux'])
+    assert torch.allclose(task + distill, log_vars['loss'])
+    model.remove_grad_observer(observe)
+    model.train_step(batch(1), wrapper)
+    assert len(seen) == 1
+
+
+def test_groups_are_the_ones_the_distiller_names(tmp_path):
+    model = small_distiller(tmp_path)
+    groups = diagnostic_groups(model)
+    ids = {name: {id(p) for p in params} for name, params in groups.items()}
+    network = model.student.network
+    assert ids['main_head'] == {id(p) for p in network.fc.parameters()}
+    assert ids['aux_head'] == {id(p) for p in
+                               model.student.aux_head.parameters()}
+    assert ids['backbone'] == {id(p) for p in network.parameters()} - \
+        ids['main_head']
+    assert ids['backbone_last_stage'] == {id(p) for p in
+                                          network.layer3.parameters()}

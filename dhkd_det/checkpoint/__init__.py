@@ -1,9 +1,20 @@
 """Every way dhkd_det writes and reads a checkpoint: atomic writes, safe
-(weights-only) loading of MMEngine checkpoints, and reading one for resume,
-test, the teacher and export."""
+(weights-only) loading of MMEngine checkpoints, the one key matching of
+every reader (``keys``), and reading one for resume, test, the teacher and
+export."""
 from .atomic_file import atomic_path, atomic_write_text
-from .read import compare_state, describe_mismatch, read_checkpoint
+from .export import export_state, export_student, plain_student_state
+from .for_test import load_for_test
+from .keys import (KEY_PREFIXES, KeyMatch, extract_state_dict, match_keys,
+                   mismatch_error)
+from .read import read_checkpoint
+from .resume import check_resume
 from .safe_load import allow_mmengine_checkpoints
+from .teacher import load_teacher_checkpoint
 
-__all__ = ['allow_mmengine_checkpoints', 'atomic_path', 'atomic_write_text',
-           'compare_state', 'describe_mismatch', 'read_checkpoint']
+__all__ = [
+    'KEY_PREFIXES', 'KeyMatch', 'allow_mmengine_checkpoints', 'atomic_path',
+    'atomic_write_text', 'check_resume', 'export_state', 'export_student',
+    'extract_state_dict', 'load_for_test', 'load_teacher_checkpoint',
+    'match_keys', 'mismatch_error', 'plain_student_state', 'read_checkpoint'
+]

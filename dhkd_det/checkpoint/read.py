@@ -1,15 +1,12 @@
-"""Reading a checkpoint file, and comparing its weights with a model's, with
-errors that name the file, what is wrong and the fix (torch alone says
-"failed reading zip archive" for a truncated file and fails with an
-IndexError or KeyError on a text file)."""
+"""Reading a checkpoint file, with errors that name the file, what is wrong
+and the fix (torch alone says "failed reading zip archive" for a truncated
+file and fails with an IndexError or KeyError on a text file)."""
 import os.path as osp
 import pickle
 import zipfile
-from typing import Dict, List, Tuple
 
 import torch
-import torch.nn as nn
-from mmengine.runner.checkpoint import _load_checkpoint
+from mmengine.runner import CheckpointLoader
 
 _ZIP_MAGIC = b'PK\x03\x04'  # torch.save's format since torch 1.6
 _PICKLE_MAGIC = b'\x80'  # the legacy format: a bare pickle, protocol >= 2
@@ -17,8 +14,9 @@ _PICKLE_MAGIC = b'\x80'  # the legacy format: a bare pickle, protocol >= 2
 
 def read_checkpoint(path: str, what: str = 'checkpoint',
                     mmap: bool = False) -> dict:
-    """Load ``path`` onto the CPU (URLs through MMEngine's loader) under
-    torch's ``weights_only`` default.
+    """Load ``path`` onto the CPU (URLs through MMEngine's public
+    ``CheckpointLoader``) under torch's ``weights_only`` default, which
+    ``safe_load`` keeps working for MMEngine's checkpoints.
 
     Args:
         what: how the error messages name the file ('--resume checkpoint').
@@ -26,7 +24,8 @@ def read_checkpoint(path: str, what: str = 'checkpoint',
             keys and shapes that costs no memory (zip-format files only).
     """
     if '://' in path:
-        return _load_checkpoint(path, map_location='cpu', logger='current')
+        return CheckpointLoader.load_checkpoint(path, map_location='cpu',
+                                               logger='current')
     if not osp.isfile(path):
         raise FileNotFoundError(f'{what} {path!r} not found')
     with open(path, 'rb') as f:
@@ -63,35 +62,3 @@ def read_checkpoint(path: str, what: str = 'checkpoint',
         raise ValueError(f'{what} {path} holds a {type(checkpoint).__name__}'
                          ', not the dict of a checkpoint')
     return checkpoint
-
-
-Mismatch = Tuple[List[str], List[str], List[Tuple[str, tuple, tuple]]]
-
-
-def compare_state(state: Dict[str, torch.Tensor],
-                  model: nn.Module) -> Mismatch:
-    """(model keys missing from ``state``, keys of ``state`` the model does
-    not have, (key, checkpoint shape, model shape) of differing shapes)."""
-    own = model.state_dict()
-    missing = sorted(set(own) - set(state))
-    unexpected = sorted(set(state) - set(own))
-    shapes = [(k, tuple(v.shape), tuple(own[k].shape))
-              for k, v in state.items() if k in own and hasattr(v, 'shape')
-              and tuple(v.shape) != tuple(own[k].shape)]
-    return missing, unexpected, shapes
-
-
-def describe_mismatch(mismatch: Mismatch, num_model_keys: int) -> str:
-    missing, unexpected, shapes = mismatch
-    parts = []
-    if missing:
-        parts.append(f'{len(missing)} of the model\'s {num_model_keys} '
-                     f'weights are not in it (e.g. {missing[:3]})')
-    if unexpected:
-        parts.append(f'{len(unexpected)} of its keys are not in the model '
-                     f'(e.g. {unexpected[:3]})')
-    if shapes:
-        parts.append(f'{len(shapes)} shapes differ (e.g. ' + ', '.join(
-            f'{k}: checkpoint {a} vs model {b}' for k, a, b in shapes[:3]) +
-            ')')
-    return '; '.join(parts)

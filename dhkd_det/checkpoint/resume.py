@@ -8,9 +8,9 @@ from typing import Optional
 
 from mmengine.optim import OptimWrapper
 
-from .read import compare_state, describe_mismatch, \
-    read_checkpoint
 from ..utils.model import unwrapped_model
+from .keys import MMENGINE_PREFIXES, match_keys, mismatch_error
+from .read import read_checkpoint
 
 
 def check_resume(runner, path: Optional[str], named_by: str = '') -> None:
@@ -29,15 +29,14 @@ def check_resume(runner, path: Optional[str], named_by: str = '') -> None:
             f'{what} {path} is not a training checkpoint of tools/train.py '
             f'(no state_dict / meta: a teacher or an exported student?). '
             f'{fresh}')
-    model = unwrapped_model(runner)
-    mismatch = compare_state(ckpt['state_dict'], model)
-    if any(mismatch):
-        raise ValueError(
-            f'{what} {path} was written for another model than the one of '
-            f'{runner.cfg.filename}: '
-            f'{describe_mismatch(mismatch, len(model.state_dict()))}. '
-            'Resume with the config that wrote it (a copy is in the work '
-            f'dir it was saved in). {fresh}')
+    # MMEngine resumes with its own key handling: only its prefixes count
+    match = match_keys(ckpt['state_dict'], unwrapped_model(runner),
+                       MMENGINE_PREFIXES)
+    if not match.fits():
+        raise mismatch_error(
+            what, path, f'the model of {runner.cfg.filename}', match,
+            'It was written for another model: resume with the config that '
+            'wrote it (a copy is in the work dir it was saved in). ' + fresh)
     saved = [len(g['params'])
              for g in ckpt.get('optimizer', {}).get('param_groups', [])]
     if not saved:

@@ -1,9 +1,6 @@
-from .base import BaseDistiller, Distilled
+from .base import BaseDistiller, Distilled, LossSplit
 from .cls_distiller import ClsDistiller
-from .teacher import (build_teacher, extract_state_dict,
-                      load_teacher_checkpoint, match_keys)
+from .teacher import build_teacher
 
-__all__ = [
-    'BaseDistiller', 'ClsDistiller', 'Distilled', 'build_teacher',
-    'extract_state_dict', 'load_teacher_checkpoint', 'match_keys'
-]
+__all__ = ['BaseDistiller', 'ClsDistiller', 'Distilled', 'LossSplit',
+           'build_teacher']

@@ -1,11 +1,22 @@
 """The one distiller base: a frozen teacher beside a student, and the
 distillation step shared by the classification and detection distillers.
 
-``BaseDistiller.loss`` is the template.  A subclass supplies the student
-pass (its task losses, and the student logits to distil in groups, with
-whatever locates them for the teacher) and the teacher's logits aligned
+``BaseDistiller.loss_split`` is the template.  A subclass supplies the
+student pass (its task losses, and the student logits to distil in groups,
+with whatever locates them for the teacher) and the teacher's logits aligned
 with each group; the base adds the scaled distillation losses, their
-zero-gradient stand-ins at scale 0 and the teacher agreement.
+zero-gradient stand-ins at scale 0 and the teacher agreement, and keeps the
+two kinds apart (``LossSplit``) as it computes them, so the training step
+never has to tell them apart by their names.
+
+Two ways in for the optimizer wrapper and the hooks, both documented here:
+
+- an optimizer wrapper that steps on the task and the distillation losses
+  apart offers ``update_params_split(task, distill)``
+  (``GradAlignOptimWrapper`` does); any other steps on their total;
+- ``add_grad_observer(fn)`` / ``remove_grad_observer(fn)``: ``fn(task,
+  distill)`` is called with the two totals every training step, before the
+  update, whatever the optimizer wrapper (``GradDiagnosticsHook``).
 
 The teacher is kept out of the module tree on purpose: it is then never in
 the optimizer, never in a checkpoint, never put back into train mode by
@@ -13,7 +24,8 @@ the optimizer, never in a checkpoint, never put back into train mode by
 ``.cuda()``, ``.half()``) still reach it through ``_apply``.
 """
 from abc import abstractmethod
-from typing import Any, Dict, List, NamedTuple, Optional, Tuple, Union
+from typing import (Any, Callable, Dict, List, NamedTuple, Optional, Tuple,
+                    Union)
 
 import torch
 import torch.nn as nn
@@ -23,9 +35,12 @@ from mmengine.optim import OptimWrapper
 from mmengine.registry import MODELS
 from torch import Tensor
 
-from ..optim.grad_align import GradAlignOptimWrapper
-from ..models.dual_head import check_loss_heads
-from .teacher import build_teacher, load_teacher_checkpoint
+from ..checkpoint.teacher import load_teacher_checkpoint
+from ..models.dual_head import check_loss_heads, named_aux_modules
+from .teacher import build_teacher
+
+#: called by ``train_step`` with the (task, distillation) totals
+GradObserver = Callable[[Tensor, Tensor], None]
 
 
 class Distilled(NamedTuple):
@@ -39,6 +54,20 @@ class Distilled(NamedTuple):
     loss_weight: float = 1.0  # as the student weights them
 
 
+class LossSplit(NamedTuple):
+    """A training step's loss dict in its two parts, as the distiller made
+    them: the student's own (task) losses, and the distillation losses with
+    what is logged beside them (``teacher_agree``).  Which entries count
+    towards a total is MMEngine's ``parse_losses`` convention (a key with
+    'loss' in it)."""
+    task: Dict[str, Tensor]
+    distill: Dict[str, Tensor]
+
+    def merged(self) -> Dict[str, Tensor]:
+        """The one loss dict MMEngine's ``mode='loss'`` returns."""
+        return {**self.task, **self.distill}
+
+
 class BaseDistiller(BaseModel):
     """Teacher bookkeeping, the distillation loss template and the training
     step that keeps the task and distillation losses apart.
@@ -47,9 +76,14 @@ class BaseDistiller(BaseModel):
     extends after it (``ClsDistiller(BaseDistiller, ImageClassifier)``,
     ``DetDistiller(BaseDistiller, BaseDetector)``): the keyword arguments
     below are taken here, the others go to that model.  It implements
-    ``student_pass``, ``teacher_logits`` and ``class_count``, sets
-    ``has_aux`` and ``aux_head_fix``, and calls ``check_distillation`` once
-    its student is built.
+    ``student_pass``, ``teacher_logits``, ``class_count``,
+    ``main_classifiers`` and ``student_backbone``, sets ``has_aux`` and
+    ``aux_head_fix``, and calls ``check_distillation`` once its student is
+    built.
+
+    Besides MMEngine's modes, ``forward`` takes ``mode='loss_split'``
+    (returning the ``LossSplit``), through which ``train_step`` runs the
+    forward (under DDP, DDP's own).
 
     Args:
         teacher: the teacher's model config, a config file path, an
@@ -58,7 +92,8 @@ class BaseDistiller(BaseModel):
             (by ``DHKDHook.before_train`` or the first teacher forward), so
             testing a student does not need it.
         distill_losses: ``{head: loss_cfg}`` of the distillation losses, each
-            scaled by ``distill_scale`` (set per iteration by ``DHKDHook``).
+            scaled by ``distill_scale`` (1 unless ``DistillScheduleHook``
+            sets it per iteration).
     """
 
     def __init__(self,
@@ -81,9 +116,7 @@ class BaseDistiller(BaseModel):
         self.distill_scale = 1.0
         #: log the teacher/student top-1 agreement (set by DHKDHook)
         self.log_agreement = False
-        #: called with the (task, distillation) totals before the update
-        #: (set by GradDiagnosticsHook on the steps it measures)
-        self.grad_probe = None
+        self._grad_observers: List[GradObserver] = []
         self.teacher_loaded = False
         if model is not None:
             model.eval().requires_grad_(False)
@@ -107,6 +140,21 @@ class BaseDistiller(BaseModel):
     def class_count(model: nn.Module) -> Optional[int]:
         """How many classes ``model`` (student or teacher) predicts, or
         None where it cannot tell."""
+
+    @abstractmethod
+    def main_classifiers(self) -> List[nn.Module]:
+        """The student's main classifier(s): trained by the task loss,
+        making the predictions (one per box-head stage)."""
+
+    @abstractmethod
+    def student_backbone(self) -> nn.Module:
+        """The student's feature extractor, which every loss reaches (it
+        may contain the main classifier, which is not counted in it)."""
+
+    def aux_classifiers(self) -> List[nn.Module]:
+        """The student's auxiliary classifiers, as its modules declare them
+        (``aux_module_names()``)."""
+        return list(named_aux_modules(self.student).values())
 
     # ----- checks at build time ------------------------------------------
     def check_distillation(self) -> None:
@@ -142,33 +190,46 @@ class BaseDistiller(BaseModel):
         return self
 
     # ----- losses -------------------------------------------------------
+    def forward(self, inputs: Tensor, data_samples: Any = None,
+                mode: str = 'tensor'):
+        """MMEngine's modes, and 'loss_split': the ``LossSplit``."""
+        if mode == 'loss_split':
+            return self.loss_split(inputs, data_samples)
+        return super().forward(inputs, data_samples, mode)
+
     def loss(self, inputs: Tensor, data_samples: Any) -> Dict[str, Tensor]:
-        """The student's task losses plus, per group, every distillation
+        """The losses of ``loss_split`` in one dict, as MMEngine's
+        ``mode='loss'`` returns them."""
+        return self.loss_split(inputs, data_samples).merged()
+
+    def loss_split(self, inputs: Tensor, data_samples: Any) -> LossSplit:
+        """The student's task losses and, per group, every distillation
         loss times ``distill_scale``, prefixed and weighted as the student
         names and weights the group's own losses."""
         losses, distilled = self.student_pass(inputs, data_samples)
+        distill: Dict[str, Tensor] = {}
         if not self.distill_losses:
-            return losses
+            return LossSplit(losses, distill)
         if self.distill_scale == 0:
             for part in distilled:
-                losses.update(_prefixed(part.loss_prefix,
-                                        self.zero_distill_losses(part.logits)))
-            return losses
+                distill.update(_prefixed(
+                    part.loss_prefix, self.zero_distill_losses(part.logits)))
+            return LossSplit(losses, distill)
         t_logits = self.teacher_logits(inputs,
                                        [part.where for part in distilled])
         for part, t in zip(distilled, t_logits):
             part_losses = self.scaled_distill_losses(part.logits, t,
                                                      part.target)
-            losses.update(_prefixed(part.loss_prefix, {
+            distill.update(_prefixed(part.loss_prefix, {
                 k: v * part.loss_weight
                 for k, v in part_losses.items()
             }))
         if self.log_agreement:
             # over every distilled sample / RoI / anchor, all groups together
-            losses['teacher_agree'] = self.agreement(
+            distill['teacher_agree'] = self.agreement(
                 torch.cat([part.logits['main'].detach()
                            for part in distilled]), torch.cat(t_logits))
-        return losses
+        return LossSplit(losses, distill)
 
     def distill_loss_key(self, head: str) -> str:
         return f'loss_{self.distill_losses[head].log_name}_{head}'
@@ -194,47 +255,44 @@ class BaseDistiller(BaseModel):
         return {self.distill_loss_key(head): student_logits[head].sum() * 0.
                 for head in self.distill_losses}
 
-    def is_distill_key(self, key: str) -> bool:
-        """Whether ``key`` of the loss dict is a distillation loss: the key
-        ``distill_loss_key`` gives, or it behind a group's prefix
-        ('s1.loss_binary_kl_norm_aux', as MMDetection's cascade names stage
-        losses)."""
-        return key.rsplit('.', 1)[-1] in {
-            self.distill_loss_key(h) for h in self.distill_losses}
-
-    def split_losses(self, losses: Dict[str, Tensor]
-                     ) -> Tuple[Tensor, Tensor]:
-        """The (task, distillation) totals of a loss dict, each summed as
+    def loss_totals(self, split: LossSplit) -> Tuple[Tensor, Tensor]:
+        """The (task, distillation) totals of ``split``, each summed as
         ``parse_losses`` sums the total (so they add up to it)."""
-        task, distill = [], []
-        for key, value in losses.items():
-            if 'loss' in key:
-                value = value.mean() if isinstance(value, Tensor) \
-                    else sum(v.mean() for v in value)
-                (distill if self.is_distill_key(key) else task).append(value)
-        zero = next(iter(task + distill)).new_zeros(())
-        return sum(task, zero), sum(distill, zero)
+        totals = [self.parse_losses(part)[0] for part in split]
+        like = next(v for part in split for v in part.values())
+        # a part without losses sums to the int 0
+        return tuple(t if isinstance(t, Tensor) else like.new_zeros(())
+                     for t in totals)
+
+    def add_grad_observer(self, observer: GradObserver) -> None:
+        """Call ``observer(task, distill)`` with the two loss totals every
+        training step, before the update (see the module's docstring)."""
+        self._grad_observers.append(observer)
+
+    def remove_grad_observer(self, observer: GradObserver) -> None:
+        self._grad_observers.remove(observer)
 
     def train_step(self, data: Union[dict, tuple, list],
                    optim_wrapper: OptimWrapper,
                    runner_model: Optional[nn.Module] = None
                    ) -> Dict[str, Tensor]:
-        """MMEngine's step, except that gradient alignment gets the task and
-        the distillation losses apart; any other wrapper steps on their
-        total.  ``runner_model``: the DDP wrapper of this distiller
+        """MMEngine's step, except that an optimizer wrapper offering
+        ``update_params_split`` (gradient alignment) gets the task and the
+        distillation totals apart; any other steps on their total.
+        ``runner_model``: the DDP wrapper of this distiller
         (``DistillerDataParallel``), through which the forward runs."""
         model = self if runner_model is None else runner_model
         with optim_wrapper.optim_context(model):
             data = self.data_preprocessor(data, True)
-            losses = model._run_forward(data, mode='loss')
-        total, log_vars = self.parse_losses(losses)
-        aligned = isinstance(optim_wrapper, GradAlignOptimWrapper)
-        split = self.split_losses(losses) if (
-            aligned or self.grad_probe is not None) else None
-        if self.grad_probe is not None:  # GradDiagnosticsHook, some steps
-            self.grad_probe(*split)
-        if aligned:
-            optim_wrapper.update_params_split(*split)
+            split = model._run_forward(data, mode='loss_split')
+        total, log_vars = self.parse_losses(split.merged())
+        step_split = getattr(optim_wrapper, 'update_params_split', None)
+        if step_split is not None or self._grad_observers:
+            task, distill = self.loss_totals(split)
+            for observe in list(self._grad_observers):
+                observe(task, distill)
+        if step_split is not None:
+            step_split(task, distill)
         else:
             optim_wrapper.update_params(total)
         return log_vars

@@ -59,6 +59,14 @@ class ClsDistiller(BaseDistiller, ImageClassifier):
         fc = getattr(model, 'fc', None)
         return getattr(fc, 'out_features', None)
 
+    def main_classifiers(self) -> List[nn.Module]:
+        """The zoo network's ``fc``."""
+        return [self.student.network.fc]
+
+    def student_backbone(self) -> nn.Module:
+        """The zoo network (its ``fc`` included)."""
+        return self.student.network
+
     def student_pass(self, inputs: torch.Tensor, labels: torch.Tensor
                      ) -> Tuple[Dict[str, torch.Tensor], List[Distilled]]:
         """The task losses; one group, the batch's logits of every head."""

@@ -19,16 +19,17 @@ import torch
 import torch.nn as nn
 from mmdet.models.dense_heads import AnchorHead
 from mmdet.models.detectors import BaseDetector
-from mmdet.models.roi_heads import CascadeRoIHead
 from mmdet.models.utils import unpack_gt_instances
 from mmdet.registry import MODELS
 from mmdet.structures import SampleList
 from mmengine.registry import DefaultScope
 from torch import Tensor
 
-from ..heads.capture import inputs_of, outputs_of
+from ..heads.capture import outputs_of
 from ..heads.dual_retina_head import distilled_anchors, per_anchor_logits
+from ..heads.dual_roi_head import stage_cls_scores
 from ..losses import DKDLoss
+from ..models.dual_head import named_aux_modules
 from ..ops import check_ops_device
 from .base import BaseDistiller, Distilled
 
@@ -120,6 +121,16 @@ class DetDistiller(BaseDistiller, BaseDetector):
             model, 'with_roi_head', False) else model.bbox_head
         return head.num_classes
 
+    def main_classifiers(self) -> List[nn.Module]:
+        """``fc_cls`` of every box-head stage, or RetinaNet's
+        ``retina_cls``: MMDetection's classifiers."""
+        if self.two_stage:
+            return [head.fc_cls for head in _box_heads(self.student)]
+        return [self.student.bbox_head.retina_cls]
+
+    def student_backbone(self) -> nn.Module:
+        return self.student.backbone
+
     # ----- checks at build time ------------------------------------------
     def _check(self) -> None:
         self.check_distillation()
@@ -198,7 +209,7 @@ class DetDistiller(BaseDistiller, BaseDetector):
         return losses, [
             Distilled(
                 logits=dict(main=stage.cls_score,
-                            aux=box_heads[stage.stage].fc_cls_aux(
+                            aux=box_heads[stage.stage].aux_cls_scores(
                                 stage.cls_feat) if self.has_aux else None),
                 target=stage.labels, where=(stage.stage, stage.rois),
                 loss_prefix=stage.loss_prefix, loss_weight=stage.loss_weight)
@@ -212,8 +223,8 @@ class DetDistiller(BaseDistiller, BaseDetector):
         head = self.student.bbox_head
         with ExitStack() as stack:
             outs = stack.enter_context(outputs_of(head))
-            cls_feats = stack.enter_context(inputs_of(
-                head.retina_cls)) if self.has_aux else None
+            cls_feats = stack.enter_context(
+                head.recording_cls_feats()) if self.has_aux else None
             losses = self.student.loss(inputs, data_samples)
         cls_scores = outs[0][0]
         gt_instances, gt_ignore, img_metas = unpack_gt_instances(data_samples)
@@ -226,9 +237,8 @@ class DetDistiller(BaseDistiller, BaseDetector):
         channels = head.cls_out_channels
         aux = None
         if self.has_aux:
-            aux = per_anchor_logits(
-                [head.retina_cls_aux(f) for f in cls_feats],
-                channels).index_select(0, keep.index)
+            aux = per_anchor_logits(head.aux_cls_scores(cls_feats),
+                                    channels).index_select(0, keep.index)
         logits = dict(main=per_anchor_logits(cls_scores, channels)
                       .index_select(0, keep.index), aux=aux)
         return losses, [Distilled(logits=logits, target=None, where=keep)]
@@ -243,12 +253,8 @@ class DetDistiller(BaseDistiller, BaseDetector):
         self.load_teacher()
         x = self.teacher.extract_feat(inputs)
         if self.two_stage:
-            roi_head = self.teacher.roi_head
-            if isinstance(roi_head, CascadeRoIHead):
-                return [roi_head._bbox_forward(stage, x, rois)['cls_score']
-                        for stage, rois in wheres]
-            return [roi_head._bbox_forward(x, rois)['cls_score']
-                    for _, rois in wheres]
+            return [stage_cls_scores(self.teacher.roi_head, stage, x, rois)
+                    for stage, rois in wheres]
         cls_scores = self.teacher.bbox_head(x)[0]
         channels = self.teacher.bbox_head.cls_out_channels
         logits = per_anchor_logits(cls_scores, channels)
@@ -289,9 +295,11 @@ def _box_heads(detector: nn.Module) -> List[nn.Module]:
 
 
 def _has_aux(detector: nn.Module) -> bool:
+    """Whether the detector's heads declare aux classifiers
+    (``aux_module_names()``): the dense head, or every box-head stage."""
     if not getattr(detector, 'with_roi_head', False):
-        return hasattr(detector.bbox_head, 'retina_cls_aux')
-    dual = [hasattr(head, 'fc_cls_aux') for head in _box_heads(detector)]
+        return bool(named_aux_modules(detector.bbox_head))
+    dual = [bool(named_aux_modules(head)) for head in _box_heads(detector)]
     if any(dual) and not all(dual):
         plain = [i for i, d in enumerate(dual) if not d]
         raise ValueError(

@@ -8,10 +8,11 @@ from .dual_bbox_head import (DualConvFCBBoxHead, DualShared2FCBBoxHead,
                              DualShared4Conv1FCBBoxHead)
 from .dual_retina_head import DualRetinaHead
 from .dual_roi_head import (DualCascadeRoIHead, DualStandardRoIHead,
-                            SampledRoIs)
+                            SampledRoIs, stage_cls_scores)
 
 __all__ = [
     'DualConvFCBBoxHead', 'DualShared2FCBBoxHead',
     'DualShared4Conv1FCBBoxHead', 'DualStandardRoIHead', 'DualCascadeRoIHead',
-    'DualRetinaHead', 'SampledRoIs', 'inputs_of', 'outputs_of'
+    'DualRetinaHead', 'SampledRoIs', 'inputs_of', 'outputs_of',
+    'stage_cls_scores'
 ]

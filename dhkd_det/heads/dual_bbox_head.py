@@ -2,6 +2,8 @@
 ``fc_cls_aux``."""
 from typing import Tuple
 
+from torch import Tensor
+
 from mmdet.models.roi_heads.bbox_heads import (ConvFCBBoxHead,
                                                Shared2FCBBoxHead,
                                                Shared4Conv1FCBBoxHead)
@@ -17,9 +19,10 @@ class AuxClassifierMixin:
 
     The box head's forward is MMDetection's, untouched: ``fc_cls`` keeps the
     detector's classification loss and makes the predictions.  ``fc_cls_aux``
-    is evaluated only by the distiller, on the input of ``fc_cls`` collected
-    while the detector computes its own losses (``inputs_of(fc_cls)``), and
-    is trained only by the distillation loss.  The plain head's parameters
+    is evaluated only by the distiller (``aux_cls_scores``), on the input of
+    ``fc_cls`` the dual RoI heads collect while the detector computes its own
+    losses (``SampledRoIs.cls_feat``), and is trained only by the
+    distillation loss.  The plain head's parameters
     keep their names, so dropping ``fc_cls_aux`` leaves a checkpoint of the
     plain head.
 
@@ -47,6 +50,11 @@ class AuxClassifierMixin:
 
     def aux_module_names(self) -> Tuple[str, ...]:
         return ('fc_cls_aux', )
+
+    def aux_cls_scores(self, cls_feat: Tensor) -> Tensor:
+        """The aux classifier's (n, C+1) logits of the classification
+        features ``cls_feat`` (n, ``cls_last_dim``)."""
+        return self.fc_cls_aux(cls_feat)
 
 
 @MODELS.register_module()

@@ -1,5 +1,6 @@
 """RetinaNet's head with DHKD's auxiliary classifier ``retina_cls_aux``."""
-from typing import List, Tuple
+from contextlib import contextmanager
+from typing import Iterator, List, Tuple
 
 import torch
 import torch.nn as nn
@@ -7,6 +8,8 @@ from mmdet.models.dense_heads import AnchorHead, RetinaHead
 from mmdet.registry import MODELS
 from mmdet.utils import InstanceList, OptInstanceList
 from torch import Tensor
+
+from .capture import inputs_of
 
 _PRIOR_INIT = dict(type='Normal', std=0.01, bias_prob=0.01)
 
@@ -19,9 +22,10 @@ class DualRetinaHead(RetinaHead):
 
     The forward is ``RetinaHead``'s, untouched: ``retina_cls`` keeps the
     focal loss and makes the predictions.  ``retina_cls_aux`` is evaluated
-    only by the distiller, on each level's input of ``retina_cls`` collected
-    while the detector computes its own losses, and is trained only by the
-    distillation loss.  Plain parameter names are kept, so dropping
+    only by the distiller (``aux_cls_scores``), on each level's input of
+    ``retina_cls`` collected while the detector computes its own losses
+    (``recording_cls_feats``), and is trained only by the distillation
+    loss.  Plain parameter names are kept, so dropping
     ``retina_cls_aux`` leaves a ``RetinaHead`` checkpoint.  Both classifiers
     start from the focal-loss prior (bias for p = 0.01) unless ``init_cfg``
     says otherwise.
@@ -43,6 +47,19 @@ class DualRetinaHead(RetinaHead):
 
     def aux_module_names(self) -> Tuple[str, ...]:
         return ('retina_cls_aux', )
+
+    @contextmanager
+    def recording_cls_feats(self) -> Iterator[List[Tensor]]:
+        """Yields a list that receives, while the context is active, every
+        level's classification feature (the class tower's output) of each
+        forward of the head."""
+        with inputs_of(self.retina_cls) as feats:
+            yield feats
+
+    def aux_cls_scores(self, cls_feats: List[Tensor]) -> List[Tensor]:
+        """The aux classifier's per-level (N, A*C, H, W) logits of the
+        per-level classification features ``cls_feats``."""
+        return [self.retina_cls_aux(feat) for feat in cls_feats]
 
 
 def per_anchor_logits(cls_scores: List[Tensor], num_channels: int) -> Tensor:

@@ -1,9 +1,12 @@
 """RoI heads of a distilled two-stage student: MMDetection's own, which
-also hand over, stage by stage, the RoIs their box loss sampled."""
+also hand over, stage by stage, the RoIs their box loss sampled; and the
+logits any MMDetection RoI head gives those RoIs (``stage_cls_scores``, for
+the teacher)."""
 from contextlib import contextmanager
 from functools import partial
 from typing import Callable, Iterator, List, NamedTuple, Optional, Tuple
 
+import torch.nn as nn
 from mmdet.models.roi_heads import CascadeRoIHead, StandardRoIHead
 from mmdet.models.roi_heads.bbox_heads import BBoxHead
 from mmdet.models.task_modules.samplers import SamplingResult
@@ -13,6 +16,27 @@ from mmengine.config import ConfigDict
 from torch import Tensor
 
 from .capture import inputs_of
+
+
+def stage_cls_scores(roi_head: nn.Module, stage: int, x: Tuple[Tensor],
+                     rois: Tensor) -> Tensor:
+    """The (n, C+1) logits of box-head stage ``stage`` of ``roi_head`` (a
+    ``StandardRoIHead``, stage 0, or a ``CascadeRoIHead``) on ``rois``,
+    from the features ``x``: what MMDetection's private ``_bbox_forward``
+    computes (whose signature differs between the two), from the RoI
+    head's public modules."""
+    if isinstance(roi_head.bbox_head, nn.ModuleList):
+        extractor = roi_head.bbox_roi_extractor[stage]
+        bbox_head = roi_head.bbox_head[stage]
+        shared_head = None  # MMDetection's cascade has none
+    else:
+        extractor, bbox_head = roi_head.bbox_roi_extractor, roi_head.bbox_head
+        shared_head = roi_head.shared_head if roi_head.with_shared_head \
+            else None
+    feats = extractor(x[:extractor.num_inputs], rois)
+    if shared_head is not None:
+        feats = shared_head(feats)
+    return bbox_head(feats)[0]
 
 
 class SampledRoIs(NamedTuple):

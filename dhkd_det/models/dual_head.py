@@ -7,8 +7,9 @@ classification wrapper below and the detection heads all build theirs with it.
 
 Every module holding an auxiliary classifier says so: its
 ``aux_module_names()`` lists the attributes that are auxiliary.  Export,
-test loading and the tests find the auxiliary weights through that
-(``named_aux_modules``, ``aux_state_keys``), never by a parameter's name.
+test loading, the gradient diagnostics and the tests find the auxiliary
+weights through that (``named_aux_modules``, ``aux_state_keys``), never by
+a parameter's name.
 """
 from typing import Dict, Iterable, NamedTuple, Optional, Set, Tuple
 
@@ -72,22 +73,6 @@ def aux_state_keys(model: nn.Module) -> Set[str]:
     return {f'{name}.{key}'
             for name, module in named_aux_modules(model).items()
             for key in module.state_dict()}
-
-
-def plain_student_state(state: Dict[str, Tensor],
-                        model: nn.Module) -> Dict[str, Tensor]:
-    """The student's weights in ``state`` (a state dict of ``model``, a
-    classifier or distiller with a ``student``) as the plain network loads
-    them: without the auxiliary classifiers ``model`` declares and without
-    the ``DualHeadClassifier`` wrapper (``student.network.`` ->  ``''``)."""
-    if not any(k.startswith('student.') for k in state):
-        raise KeyError('no `student.*` weights in the checkpoint: is it a '
-                       'dhkd_det distiller checkpoint?')
-    aux = aux_state_keys(model)
-    prefix = 'student.network.' if isinstance(
-        model.student, DualHeadClassifier) else 'student.'
-    return {key[len(prefix):]: value for key, value in state.items()
-            if key.startswith(prefix) and key not in aux}
 
 
 class HeadOutputs(NamedTuple):

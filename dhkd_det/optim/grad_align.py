@@ -12,11 +12,12 @@ them over explicitly, as the reference writes
 
     optim_wrapper.update_params_split(task_loss, distill_loss)
 
-(``BaseDistiller.train_step`` does, and ``DistillerDataParallel`` under
-DDP).  ``update_params(loss)`` with the sum alone is refused.
+(a dhkd_det distiller's ``train_step`` does for any wrapper offering
+``update_params_split``, and ``DistillerDataParallel`` under DDP).
+``update_params(loss)`` with the sum alone is refused.
 """
 from contextlib import contextmanager, nullcontext
-from typing import Callable, Dict, List, NamedTuple, Optional, Union
+from typing import Dict, List, NamedTuple, Optional, Union
 
 import torch
 import torch.distributed as dist
@@ -25,11 +26,6 @@ from mmengine.optim import OptimWrapper
 from mmengine.registry import OPTIM_WRAPPERS
 
 from .bf16 import bf16_autocast
-
-#: called each step with the flat (task, distillation, projected
-#: distillation) gradients, averaged across processes under DDP
-GradObserver = Callable[[torch.Tensor, torch.Tensor, torch.Tensor], None]
-
 
 def conflict_coef(g_task: torch.Tensor,
                   g_distill: torch.Tensor) -> torch.Tensor:
@@ -71,15 +67,12 @@ class GradAlignOptimWrapper(OptimWrapper):
     gradients are averaged across processes before the projection, which
     is what a single process with the whole batch would compute.
 
-    For diagnostics (a hook reading the wrapper every N iterations), two
-    ways in, neither of which waits for the device:
-
-    - ``read_stats()``: running counts kept on the device, see
-      ``GradAlignStats``; reading them resets them.  Converting them with
-      ``.item()`` is the reader's one host sync.
-    - ``observers``: a list of ``GradObserver`` callables, each called every
-      step with the flat task, distillation and projected distillation
-      gradients (over the optimised parameters in ``param_groups`` order).
+    For diagnostics (a hook reading the wrapper every N iterations),
+    ``read_stats()`` gives running counts kept on the device (see
+    ``GradAlignStats``) without waiting for it; reading them resets them,
+    and converting them with ``.item()`` is the reader's one host sync.
+    (The task and distillation losses themselves reach observers through
+    the distiller's ``add_grad_observer``, whatever the wrapper.)
 
     Args:
         dtype: None (float32) or 'bfloat16': the forward under bfloat16
@@ -97,7 +90,6 @@ class GradAlignOptimWrapper(OptimWrapper):
                 f'GradAlignOptimWrapper dtype must be None or bfloat16, got '
                 f'{dtype!r} (float16 needs loss scaling; use bfloat16)')
         self.bf16 = dtype is not None
-        self.observers: List[GradObserver] = []
         self._stat_steps = 0
         self._projected: Optional[torch.Tensor] = None
         self._rel_change: Optional[torch.Tensor] = None
@@ -145,8 +137,6 @@ class GradAlignOptimWrapper(OptimWrapper):
         coef = conflict_coef(g_task, g_distill)
         projected = g_distill - coef * g_task
         self._count(coef, g_task, g_distill)
-        for observe in self.observers:
-            observe(g_task, g_distill, projected)
         grad = g_task + projected
         offset = 0
         for p in params:

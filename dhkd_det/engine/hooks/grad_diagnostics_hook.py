@@ -9,8 +9,9 @@ from mmengine.hooks import Hook
 from mmengine.registry import HOOKS
 from torch import Tensor
 
-from ..distiller_of import distiller_of
+from ...distillers import BaseDistiller
 from ...optim.grad_align import GradAlignOptimWrapper
+from ..distiller_of import distiller_of
 
 
 def group_cosines(task_grads: Dict[str, Tensor],
@@ -38,28 +39,17 @@ def _last_stage(network: nn.Module) -> Optional[nn.Module]:
     return last
 
 
-def diagnostic_groups(distiller: nn.Module) -> Dict[str, List[nn.Parameter]]:
-    """The parameter groups the cosines are measured on: the main
-    classifier(s), the aux classifier(s), the backbone and its last stage."""
-    student = distiller.student
-    if hasattr(student, 'network'):  # classification: DualHeadClassifier
-        network = student.network
-        main = list(network.fc.parameters())
-        aux_head = getattr(student, 'aux_head', None)
-        aux = [] if aux_head is None else list(aux_head.parameters())
-        head_ids = {id(p) for p in main}
-        backbone = [p for p in network.parameters() if id(p) not in head_ids]
-        last = _last_stage(network)
-    else:  # detection: main / aux classifiers by their MMDetection names
-        named = dict(student.named_modules())
-        main = [p for n, m in named.items()
-                if n.split('.')[-1] in ('fc_cls', 'retina_cls')
-                for p in m.parameters()]
-        aux = [p for n, m in named.items()
-               if n.split('.')[-1] in ('fc_cls_aux', 'retina_cls_aux')
-               for p in m.parameters()]
-        backbone = list(student.backbone.parameters())
-        last = _last_stage(student.backbone)
+def diagnostic_groups(distiller: BaseDistiller
+                      ) -> Dict[str, List[nn.Parameter]]:
+    """The parameter groups the cosines are measured on, as the distiller
+    names them: its main classifier(s), its aux classifier(s), its backbone
+    (without the classifiers) and the backbone's last stage."""
+    main = [p for m in distiller.main_classifiers() for p in m.parameters()]
+    aux = [p for m in distiller.aux_classifiers() for p in m.parameters()]
+    network = distiller.student_backbone()
+    head_ids = {id(p) for p in main + aux}
+    backbone = [p for p in network.parameters() if id(p) not in head_ids]
+    last = _last_stage(network)
     groups = dict(main_head=main, aux_head=aux, backbone=backbone,
                   backbone_last_stage=[] if last is None else list(
                       last.parameters()))
@@ -90,8 +80,12 @@ class GradDiagnosticsHook(Hook):
     projection made to it (``grad/ga_rel_change``), counted on the device by
     the optimizer wrapper.
 
-    Works for ``ClsDistiller`` and ``DetDistiller`` (RoI and dense heads).
-    Under DDP each process measures its own gradients.
+    Works for ``ClsDistiller`` and ``DetDistiller`` (RoI and dense heads),
+    which name the groups' modules (``main_classifiers``,
+    ``aux_classifiers``, ``student_backbone``) and hand the hook their loss
+    totals through ``add_grad_observer`` on the measured iterations, with
+    any optimizer wrapper.  Under DDP each process measures its own
+    gradients.
     """
     priority = 'NORMAL'
 
@@ -104,18 +98,21 @@ class GradDiagnosticsHook(Hook):
         self._cosines: Dict[str, Tensor] = {}
         self._conflicts: Dict[str, int] = {}
         self._measured = 0
+        self._observing = False
 
     def before_train(self, runner) -> None:
         self._groups = diagnostic_groups(distiller_of(runner,
                                                       'GradDiagnosticsHook'))
 
     def before_train_iter(self, runner, batch_idx, data_batch=None) -> None:
-        model = distiller_of(runner, 'GradDiagnosticsHook')
-        measure = self.every_n_train_iters(runner, self.interval)
-        model.grad_probe = self._measure if measure else None
+        if self.every_n_train_iters(runner, self.interval):
+            distiller_of(runner, 'GradDiagnosticsHook').add_grad_observer(
+                self._measure)
+            self._observing = True
 
     def _measure(self, task_loss: Tensor, distill_loss: Tensor) -> None:
-        """Called by the distiller's train_step with its two totals."""
+        """The distiller's grad observer on a measured iteration: its two
+        loss totals, before the update."""
         params = [p for group in self._groups.values() for p in group]
         grads = {}
         for name, loss in (('task', task_loss), ('distill', distill_loss)):
@@ -134,10 +131,13 @@ class GradDiagnosticsHook(Hook):
 
     def after_train_iter(self, runner, batch_idx, data_batch=None,
                          outputs=None) -> None:
-        model = distiller_of(runner, 'GradDiagnosticsHook')
-        if model.grad_probe is None or not self._cosines:
+        if not self._observing:
             return
-        model.grad_probe = None
+        distiller_of(runner, 'GradDiagnosticsHook').remove_grad_observer(
+            self._measure)
+        self._observing = False
+        if not self._cosines:
+            return
         self._measured += 1
         hub = runner.message_hub
         for name, cosine in self._cosines.items():

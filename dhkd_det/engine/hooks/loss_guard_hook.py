@@ -55,6 +55,8 @@ class LossGuardHook(Hook):
 
     def after_train_iter(self, runner, batch_idx, data_batch=None,
                          outputs=None) -> None:
+        # only the logged outputs are read: which of them are losses is
+        # MMEngine's own convention (parse_losses sums the keys with 'loss')
         keys = tuple(k for k in (outputs or {}) if 'loss' in k)
         if not keys:
             return
