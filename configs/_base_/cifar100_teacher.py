@@ -13,5 +13,3 @@ model = dict(
         aux_head=None),
     data_preprocessor={{_base_.data_preprocessor}})
 default_hooks = dict(checkpoint=dict(save_best='top1', rule='greater'))
-# stop on a NaN / exploding loss before it is saved
-custom_hooks = [dict(type='LossGuardHook')]

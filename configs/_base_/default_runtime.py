@@ -20,3 +20,7 @@ log_level = 'INFO'
 load_from = None
 resume = False
 randomness = dict(seed=None, deterministic=False)
+# stop on a NaN / exploding loss before it is saved.  A config adds its own
+# hooks to its base's list, never restating it:
+#   custom_hooks = _base_.custom_hooks + [dict(type='MyHook')]
+custom_hooks = [dict(type='LossGuardHook')]

@@ -1,9 +1,10 @@
 # DHKD, wrn_40_2 -> ShuffleV1 on CIFAR-100 (mdistiller: KD 74.83, DKD 76.70).
-_base_ = '../_base_/dhkd_cifar100.py'
+_base_ = [
+    '../_base_/dhkd_cifar100.py', '../_base_/teachers/cifar100_wrn_40_2.py'
+]
 model = dict(
     student=dict(network=dict(type='ShuffleV1')),
-    teacher=dict(type='wrn_40_2'),
-    teacher_ckpt='checkpoints/cifar_teachers/wrn_40_2_vanilla/'
-    'ckpt_epoch_240.pth')
+    teacher=_base_.teacher,
+    teacher_ckpt=_base_.teacher_ckpt)
 # MobileNetV2 / ShuffleNet students use lr 0.01 in the recipe
 optim_wrapper = dict(optimizer=dict(lr=0.01))

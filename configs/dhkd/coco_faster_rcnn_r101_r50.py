@@ -6,27 +6,11 @@
 #
 #   python tools/train.py configs/dhkd/coco_faster_rcnn_r101_r50.py
 #   bash tools/dist_train.sh configs/dhkd/coco_faster_rcnn_r101_r50.py 8
-_base_ = [
-    'mmdet::faster_rcnn/faster-rcnn_r50_fpn_2x_coco.py',
-    '../_base_/dhkd_coco_runtime.py'
-]
-
-student = _base_.model
-student.roi_head.type = 'DualStandardRoIHead'
-student.roi_head.bbox_head.type = 'DualShared2FCBBoxHead'
-student.roi_head.bbox_head.aux_head = 'linear'
+_base_ = '../_base_/distill_coco_faster_rcnn_r101_r50.py'
 
 model = dict(
-    _delete_=True,
-    type='DetDistiller',
-    student=student,
-    teacher='mmdet::faster_rcnn/faster-rcnn_r101_fpn_2x_coco.py',
-    teacher_ckpt='https://download.openmmlab.com/mmdetection/v2.0/'
-    'faster_rcnn/faster_rcnn_r101_fpn_2x_coco/'
-    'faster_rcnn_r101_fpn_2x_coco_bbox_mAP-0.398_20200504_210455-1d2dac9c.pth',
+    student=dict(
+        roi_head=dict(
+            bbox_head=dict(type='DualShared2FCBBoxHead', aux_head='linear'))),
     distill_losses=dict(
         aux=dict(type='BinaryKLNormLoss', temperature=2.0, loss_weight=1.0)))
-del student
-# atomic checkpoints (MMDetection's are written in place), curves at the end
-default_hooks = dict(checkpoint=dict(type='AtomicCheckpointHook'),
-                     curves=dict(type='PlotCurvesHook'))

@@ -1,7 +1,9 @@
 # DHKD on ImageNet, torchvision ResNet50 -> MobileNetV1 (mdistiller: KD
 # 70.50, DKD 72.05), the R34 -> R18 recipe otherwise.
-_base_ = './imagenet_r34_r18.py'
+_base_ = [
+    '../_base_/dhkd_imagenet.py', '../_base_/teachers/imagenet_tv_resnet50.py'
+]
 model = dict(
     student=dict(network=dict(type='MobileNetV1')),
-    teacher=dict(type='tv_resnet50'),
-    teacher_ckpt='https://download.pytorch.org/models/resnet50-0676ba61.pth')
+    teacher=_base_.teacher,
+    teacher_ckpt=_base_.teacher_ckpt)

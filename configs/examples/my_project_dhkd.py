@@ -35,3 +35,9 @@ val_dataloader = dict(
 test_dataloader = val_dataloader
 val_evaluator = dict(ann_file=data_root + 'annotations/val.json')
 test_evaluator = val_evaluator
+
+# One more hook: extend the inherited list (DHKDHook, CocoAuditHook,
+# LossGuardHook) rather than restating it, so that a hook added to the base
+# later reaches this project too.  MMDetection's NumClassCheckHook checks
+# the student's heads against `classes` before each epoch.
+custom_hooks = _base_.custom_hooks + [dict(type='NumClassCheckHook')]

@@ -1,7 +1,8 @@
-# What every COCO distillation config adds to MMDetection's runtime, as a
-# second base: `_base_ = ['mmdet::<detector config>', <this file>]`.
+# What every COCO distillation config adds to MMDetection's runtime, as the
+# second base of a neutral pair base (distill_coco_<detector>.py):
+#   _base_ = ['mmdet::<student detector config>', 'distill_coco.py']
 # (default_hooks, which MMDetection's bases define too, cannot be merged from
-# two bases: each config sets its checkpoint and curves hooks itself.)
+# two bases: each pair base sets its checkpoint and curves hooks itself.)
 custom_imports = dict(imports=['dhkd_det'], allow_failed_imports=False)
 # DHKDHook loads the teacher; CocoAuditHook checks the annotation files
 # before the data sets are built and names the boxes MMDetection skips;

@@ -1,0 +1,19 @@
+# The neutral base of the COCO 2017 distillation configs of RetinaNet
+# R101-FPN (MMDetection model zoo, 38.9 box AP) -> R50-FPN, 2x schedule: the
+# student, the teacher and its checkpoint, the runtime hooks and the DDP
+# wrapper; no distillation loss and no aux head.
+_base_ = [
+    'mmdet::retinanet/retinanet_r50_fpn_2x_coco.py', 'distill_coco.py'
+]
+
+model = dict(
+    _delete_=True,
+    type='DetDistiller',
+    student=_base_.model,
+    teacher='mmdet::retinanet/retinanet_r101_fpn_2x_coco.py',
+    teacher_ckpt='https://download.openmmlab.com/mmdetection/v2.0/'
+    'retinanet/retinanet_r101_fpn_2x_coco/'
+    'retinanet_r101_fpn_2x_coco_20200131-5560aee8.pth')
+# atomic checkpoints (MMDetection's are written in place), curves at the end
+default_hooks = dict(checkpoint=dict(type='AtomicCheckpointHook'),
+                     curves=dict(type='PlotCurvesHook'))
