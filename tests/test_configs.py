@@ -22,12 +22,13 @@ ALL_FILES = sorted(glob.glob(osp.join(CONFIGS, '**', '*.py'), recursive=True))
 RUN_CONFIGS = [p for p in ALL_FILES
                if not osp.relpath(p, CONFIGS).startswith('_base_')]
 CLS_CONFIGS = sorted(
-    p for d in ('dhkd', 'kd', 'dkd', 'teachers')
+    p for d in ('dhkd', 'kd', 'dkd', 'dist', 'teachers')
     for p in glob.glob(osp.join(CONFIGS, d, '*.py'))
     if not osp.basename(p).startswith('coco_'))
 #: configs of single-head methods: their students have no aux classifier
-SINGLE_HEAD_CONFIGS = sorted(glob.glob(osp.join(CONFIGS, 'kd', '*.py')) +
-                             glob.glob(osp.join(CONFIGS, 'dkd', '*.py')))
+SINGLE_HEAD_CONFIGS = sorted(
+    p for d in ('kd', 'dkd', 'dist')
+    for p in glob.glob(osp.join(CONFIGS, d, '*.py')))
 
 
 @functools.lru_cache(maxsize=None)

@@ -17,6 +17,7 @@ def check_cfg_options(cfg: Config, options: dict) -> None:
     tree = cfg.to_dict()
     for full_key in options:
         parent, _, leaf = full_key.rpartition('.')
+        _check_parse_time_variable(tree, full_key)
         node = tree
         parts = parent.split('.') if parent else []
         for i, part in enumerate(parts):
@@ -45,6 +46,20 @@ def check_cfg_options(cfg: Config, options: dict) -> None:
                         f'--cfg-options {full_key}: {where} has no key '
                         f'{leaf!r}; did you mean {close[0]!r}?')
                 _check_argument(cfg, full_key, parent, node, leaf)
+
+
+def _check_parse_time_variable(tree: dict, key: str) -> None:
+    """A top-level variable that the model also has (``teacher_ckpt``,
+    ``teacher`` of the teacher bases) was copied into ``model`` when the
+    config was parsed: overriding the variable would change nothing."""
+    model = tree.get('model')
+    if '.' in key or key not in tree or not isinstance(model, dict) or \
+            key not in model:
+        return
+    raise KeyError(
+        f'--cfg-options {key}: the top-level {key!r} is read only while the '
+        f'config is parsed (it was copied into model.{key} then), so '
+        f'overriding it changes nothing. Override model.{key} instead.')
 
 
 def _check_argument(cfg: Config, full_key: str, where: str, node,

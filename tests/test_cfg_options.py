@@ -1,0 +1,35 @@
+"""``--cfg-options`` keys checked before they are merged (the tools call
+``check_cfg_options`` through ``load_config``)."""
+import os.path as osp
+
+import pytest
+from mmengine.config import Config
+
+from cls_utils import REPO
+from dhkd_det.checks import check_cfg_options
+
+CONFIG = osp.join(REPO, 'configs', 'dhkd', 'cifar100_res32x4_res8x4.py')
+
+
+@pytest.fixture(scope='module')
+def cfg():
+    return Config.fromfile(CONFIG)
+
+
+def test_the_teacher_bases_variables_name_the_model_key(cfg):
+    # the teacher base's top-level teacher_ckpt was copied into the model
+    # when the config was parsed: overriding it would silently do nothing
+    with pytest.raises(KeyError, match=r"Override model.teacher_ckpt"):
+        check_cfg_options(cfg, {'teacher_ckpt': 'other.pth'})
+    with pytest.raises(KeyError, match=r"Override model.teacher instead"):
+        check_cfg_options(cfg, {'teacher': dict(type='resnet56')})
+    check_cfg_options(cfg, {'model.teacher_ckpt': 'other.pth'})
+
+
+def test_a_typo_names_the_key_meant(cfg):
+    with pytest.raises(KeyError, match=r"did you mean 'teacher_ckpt'"):
+        check_cfg_options(cfg, {'model.teacher_ckp': 'x.pth'})
+
+
+def test_new_top_level_keys_pass(cfg):
+    check_cfg_options(cfg, {'randomness': dict(seed=1)})
