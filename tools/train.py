@@ -20,6 +20,7 @@ from dhkd_det.checkpoint.resume import check_resume  # noqa: E402
 from dhkd_det.apis import (  # noqa: E402
     apply_amp, build_runner, close_distributed,
     init_cpu_process_group, load_config)
+from dhkd_det.apis.work_dir_lock import work_dir_lock  # noqa: E402
 
 
 def parse_args():
@@ -70,16 +71,18 @@ def main():
     loaders = ('train_dataloader', ) + (
         ('val_dataloader', ) if cfg.get('val_cfg') else ())
     check_data(cfg, loaders)
-    init_cpu_process_group(cfg)
-    runner = build_runner(cfg)
-    if args.resume == 'auto':
-        check_resume(runner, find_latest_checkpoint(runner.work_dir),
-                     f' (named by {runner.work_dir}/last_checkpoint)')
-    elif args.resume is not None:
-        check_resume(runner, args.resume)
-    check_label_range(runner, loaders)
-    runner.train()
-    close_distributed()
+    # before the runner opens its log files in the work dir
+    with work_dir_lock(cfg.work_dir):
+        init_cpu_process_group(cfg)
+        runner = build_runner(cfg)
+        if args.resume == 'auto':
+            check_resume(runner, find_latest_checkpoint(runner.work_dir),
+                         f' (named by {runner.work_dir}/last_checkpoint)')
+        elif args.resume is not None:
+            check_resume(runner, args.resume)
+        check_label_range(runner, loaders)
+        runner.train()
+        close_distributed()
 
 
 if __name__ == '__main__':
