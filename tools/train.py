@@ -20,8 +20,10 @@ from dhkd_det.checkpoint.resume import check_resume  # noqa: E402
 from dhkd_det.apis import (  # noqa: E402
     apply_amp, build_runner, close_distributed,
     init_cpu_process_group, load_config)
+from dhkd_det.apis.always_on_hooks import add_always_on_hooks  # noqa: E402
 from dhkd_det.apis.newest_checkpoint import \
     newest_complete_checkpoint  # noqa: E402
+from dhkd_det.apis.train_length import check_train_length  # noqa: E402
 from dhkd_det.apis.work_dir_lock import work_dir_lock  # noqa: E402
 
 
@@ -82,6 +84,8 @@ def main():
             raise KeyError('--auto-scale-lr needs `auto_scale_lr = dict('
                            'enable=True, base_batch_size=N)` in the config')
         cfg.auto_scale_lr.enable = True
+    check_train_length(cfg)
+    add_always_on_hooks(cfg)
     if args.resume is not None and args.resume != 'auto' and \
             not osp.isfile(args.resume):
         raise FileNotFoundError(f'--resume {args.resume}: no such file')

@@ -8,9 +8,11 @@ from .loss_guard_hook import LossGuardHook
 from .neural_collapse_hook import NeuralCollapseHook
 from .plot_curves_hook import PlotCurvesHook
 from .progress_hook import ProgressHook
+from .schedule_resume_hook import ScheduleResumeHook
 
 __all__ = [
     'AtomicCheckpointHook', 'CocoAuditHook', 'DHKDHook',
     'DistillScheduleHook', 'GradDiagnosticsHook', 'LossGuardHook',
-    'NeuralCollapseHook', 'PlotCurvesHook', 'ProgressHook'
+    'NeuralCollapseHook', 'PlotCurvesHook', 'ProgressHook',
+    'ScheduleResumeHook'
 ]
