@@ -25,6 +25,7 @@ from dhkd_det.apis.newest_checkpoint import \
     newest_complete_checkpoint  # noqa: E402
 from dhkd_det.apis.train_length import check_train_length  # noqa: E402
 from dhkd_det.apis.work_dir_lock import work_dir_lock  # noqa: E402
+from dhkd_det.engine.hooks.preemption_hook import Preempted  # noqa: E402
 
 
 def parse_args():
@@ -101,7 +102,11 @@ def main():
         if resume_from is not None:
             check_resume(runner, resume_from, named_by)
         check_label_range(runner, loaders)
-        runner.train()
+        try:
+            runner.train()
+        except Preempted:
+            close_distributed()  # every rank stopped at the same iteration
+            raise
         close_distributed()
 
 
