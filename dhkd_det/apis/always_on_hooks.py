@@ -3,7 +3,7 @@ config: they make a run safe to stop and to continue."""
 from mmengine.config import Config
 
 #: what each does: see its class in dhkd_det.engine.hooks
-ALWAYS_ON_HOOKS = ('ScheduleResumeHook', 'PreemptionHook')
+ALWAYS_ON_HOOKS = ('ScheduleResumeHook', 'PreemptionHook', 'RngStateHook')
 
 
 def add_always_on_hooks(cfg: Config) -> None:
