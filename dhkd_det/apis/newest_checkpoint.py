@@ -27,20 +27,29 @@ def _candidates(work_dir: str) -> List[str]:
 
 def newest_complete_checkpoint(work_dir: str) -> Optional[str]:
     """The readable training checkpoint of ``work_dir`` that is furthest
-    into training (by its saved iteration), or None when there is none;
-    damaged ones are named and skipped."""
-    newest, newest_at = None, None
+    into training (by its saved iteration), or None when there is none.
+    Damaged ones are named and skipped; when all are damaged, the error of
+    the one ``last_checkpoint`` names (or the first) is raised: starting
+    afresh would silently replace them."""
+    newest, newest_at, damaged = None, None, []
+    named = find_latest_checkpoint(work_dir)
     for path in _candidates(work_dir):
+        what = '--resume checkpoint' + (
+            f' (named by {osp.join(work_dir, "last_checkpoint")})'
+            if path == named else '')
         try:
             # mmap: the keys and meta are read, the tensors are not
-            meta = read_checkpoint(path, 'checkpoint', mmap=True).get('meta')
+            meta = read_checkpoint(path, what, mmap=True).get('meta')
         except (ValueError, FileNotFoundError) as err:
             print_log(f'not resuming from {path}: {err}', 'current',
                       logging.WARNING)
+            damaged.insert(0 if path == named else len(damaged), err)
             continue
         if not isinstance(meta, dict) or 'iter' not in meta:
             continue  # not written by the trainer (a teacher, an export)
         at = (meta['iter'], meta.get('epoch', 0), osp.getmtime(path))
         if newest_at is None or at > newest_at:
             newest, newest_at = path, at
+    if newest is None and damaged:
+        raise damaged[0]
     return newest
