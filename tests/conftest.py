@@ -35,3 +35,8 @@ def free_port() -> int:
     with socket.socket() as s:
         s.bind(('127.0.0.1', 0))
         return s.getsockname()[1]
+
+
+def pytest_configure(config):
+    config.addinivalue_line(
+        'markers', 'slow: runs the real tools as subprocesses (minutes)')

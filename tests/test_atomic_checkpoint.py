@@ -1,7 +1,10 @@
 """A checkpoint save interrupted part-way through the write (killed, or
 failing with an error) loses nothing: the previous checkpoint, the previous
 best and ``last_checkpoint`` stay intact and ``--resume`` continues from
-them, through the real tools/train.py with max_keep_ckpts=1."""
+them, through the real tools/train.py with max_keep_ckpts=1.  A kill before
+the first ``last_checkpoint`` or while a new best is being recorded loses
+nothing either: ``--resume`` finds the newest complete checkpoint, and the
+best file and its record agree."""
 import os
 
 import pytest
@@ -10,6 +13,7 @@ import torch
 from cls_utils import python_tool, run_tool, small_project
 
 CONFIG = 'configs/dhkd/cifar100_res32x4_res8x4.py'
+pytestmark = pytest.mark.slow  # each test runs tools/train.py
 
 
 @pytest.fixture(scope='module')
@@ -48,6 +52,7 @@ def test_interrupted_save_then_resume(setup, tmp_path, fault):
     assert proc.returncode != 0, proc.stderr[-3000:]
     if fault == 'raise':
         assert 'injected by the test' in proc.stderr
+        assert f'writing {wd / "epoch_2.pth"} failed' in proc.stderr
         assert partial_files(wd) == []  # the half-written file is removed
     # epoch_1 (the one max_keep_ckpts=1 would have deleted first) is intact
     assert not (wd / 'epoch_2.pth').exists()
@@ -82,3 +87,49 @@ def test_interrupted_best_save_keeps_the_previous_best(setup, tmp_path):
     assert 'resumed epoch: 2' in out
     assert (wd / 'epoch_3.pth').is_file()
     assert (wd / 'best_rising_epoch_1.pth').is_file()
+
+
+def best_record(path):
+    info = torch.load(path)['message_hub']['runtime_info']
+    return info['best_ckpt'], info['best_score']
+
+
+def test_kill_before_the_first_last_checkpoint_resumes_from_it(setup,
+                                                               tmp_path):
+    root, cfg = setup
+    wd = tmp_path / 'wd'
+    proc = train(cfg, wd, tmp_path, fault='kill:last_checkpoint')
+    assert proc.returncode != 0
+    assert (wd / 'epoch_1.pth').is_file()
+    assert not (wd / 'last_checkpoint').exists()
+
+    proc = train(cfg, wd, tmp_path, '--resume')
+    out = proc.stdout + proc.stderr
+    assert proc.returncode == 0, out[-5000:]
+    assert f'resuming from {wd / "epoch_1.pth"}' in out
+    assert 'resumed epoch: 1' in out
+    assert last_checkpoint(wd) == str(wd / 'epoch_2.pth')
+
+
+def test_kill_while_recording_a_new_best_keeps_file_and_record_agreeing(
+        setup, tmp_path):
+    root, cfg = setup
+    wd = tmp_path / 'wd'
+    # epoch_2.pth's second write: the one that records the new best
+    proc = train(cfg, wd, tmp_path, fault='kill:epoch_2.pth:2')
+    assert proc.returncode != 0
+    assert (wd / 'best_rising_epoch_2.pth').is_file()
+    # the record the kill left names the previous best, still on disk
+    assert best_record(wd / 'epoch_2.pth') == (
+        str(wd / 'best_rising_epoch_1.pth'), 1)
+    assert (wd / 'best_rising_epoch_1.pth').is_file()
+
+    proc = train(cfg, wd, tmp_path, '--resume', '--cfg-options',
+                 'train_cfg.max_epochs=3')
+    out = proc.stdout + proc.stderr
+    assert proc.returncode == 0, out[-5000:]
+    # the newest best is recorded with its own score, the older one gone
+    assert best_record(wd / 'epoch_3.pth') == (
+        str(wd / 'best_rising_epoch_2.pth'), 2)
+    assert sorted(f for f in os.listdir(wd) if f.startswith('best_')) == [
+        'best_rising_epoch_2.pth']

@@ -12,7 +12,7 @@ import sys
 sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
 
 from mmengine.config import DictAction  # noqa: E402
-from mmengine.runner import find_latest_checkpoint  # noqa: E402
+from mmengine.logging import print_log  # noqa: E402
 
 import dhkd_det  # noqa: E402,F401  registers the modules
 from dhkd_det.checks import check_data, check_label_range  # noqa: E402
@@ -20,6 +20,12 @@ from dhkd_det.checkpoint.resume import check_resume  # noqa: E402
 from dhkd_det.apis import (  # noqa: E402
     apply_amp, build_runner, close_distributed,
     init_cpu_process_group, load_config)
+from dhkd_det.apis.always_on_hooks import add_always_on_hooks  # noqa: E402
+from dhkd_det.apis.newest_checkpoint import \
+    newest_complete_checkpoint  # noqa: E402
+from dhkd_det.apis.train_length import check_train_length  # noqa: E402
+from dhkd_det.apis.work_dir_lock import work_dir_lock  # noqa: E402
+from dhkd_det.engine.hooks.preemption_hook import Preempted  # noqa: E402
 
 
 def parse_args():
@@ -47,6 +53,26 @@ def parse_args():
     return args
 
 
+def resume_point(resume, cfg):
+    """Set ``cfg`` to resume from ``--resume``'s checkpoint or, without a
+    path, from the newest complete one in the work dir; returns it and how
+    the error messages name where it came from."""
+    if resume is None:
+        return None, ''
+    named_by = ''
+    if resume == 'auto':
+        resume = newest_complete_checkpoint(cfg.work_dir)
+        named_by = f' (the newest complete one in {cfg.work_dir})'
+        print_log(f'--resume: resuming from {resume}{named_by}' if resume
+                  else f'--resume: {cfg.work_dir} holds no complete '
+                  'checkpoint, starting from scratch', 'current')
+        if resume is None:
+            return None, ''
+    cfg.resume = True
+    cfg.load_from = resume
+    return resume, named_by
+
+
 def main():
     args = parse_args()
     cfg = load_config(args.config, args.cfg_options, args.work_dir,
@@ -59,27 +85,29 @@ def main():
             raise KeyError('--auto-scale-lr needs `auto_scale_lr = dict('
                            'enable=True, base_batch_size=N)` in the config')
         cfg.auto_scale_lr.enable = True
-    if args.resume == 'auto':
-        cfg.resume = True
-        cfg.load_from = None
-    elif args.resume is not None:
-        if not osp.isfile(args.resume):
-            raise FileNotFoundError(f'--resume {args.resume}: no such file')
-        cfg.resume = True
-        cfg.load_from = args.resume
+    check_train_length(cfg)
+    add_always_on_hooks(cfg)
+    if args.resume is not None and args.resume != 'auto' and \
+            not osp.isfile(args.resume):
+        raise FileNotFoundError(f'--resume {args.resume}: no such file')
     loaders = ('train_dataloader', ) + (
         ('val_dataloader', ) if cfg.get('val_cfg') else ())
     check_data(cfg, loaders)
-    init_cpu_process_group(cfg)
-    runner = build_runner(cfg)
-    if args.resume == 'auto':
-        check_resume(runner, find_latest_checkpoint(runner.work_dir),
-                     f' (named by {runner.work_dir}/last_checkpoint)')
-    elif args.resume is not None:
-        check_resume(runner, args.resume)
-    check_label_range(runner, loaders)
-    runner.train()
-    close_distributed()
+    # before the runner opens its log files in the work dir
+    with work_dir_lock(cfg.work_dir):
+        # looked for under the lock: no other run writes there meanwhile
+        resume_from, named_by = resume_point(args.resume, cfg)
+        init_cpu_process_group(cfg)
+        runner = build_runner(cfg)
+        if resume_from is not None:
+            check_resume(runner, resume_from, named_by)
+        check_label_range(runner, loaders)
+        try:
+            runner.train()
+        except Preempted:
+            close_distributed()  # every rank stopped at the same iteration
+            raise
+        close_distributed()
 
 
 if __name__ == '__main__':

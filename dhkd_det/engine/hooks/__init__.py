@@ -7,10 +7,14 @@ from .grad_diagnostics_hook import GradDiagnosticsHook
 from .loss_guard_hook import LossGuardHook
 from .neural_collapse_hook import NeuralCollapseHook
 from .plot_curves_hook import PlotCurvesHook
+from .preemption_hook import PreemptionHook
 from .progress_hook import ProgressHook
+from .rng_state_hook import RngStateHook
+from .schedule_resume_hook import ScheduleResumeHook
 
 __all__ = [
     'AtomicCheckpointHook', 'CocoAuditHook', 'DHKDHook',
     'DistillScheduleHook', 'GradDiagnosticsHook', 'LossGuardHook',
-    'NeuralCollapseHook', 'PlotCurvesHook', 'ProgressHook'
+    'NeuralCollapseHook', 'PlotCurvesHook', 'PreemptionHook', 'ProgressHook',
+    'RngStateHook', 'ScheduleResumeHook'
 ]

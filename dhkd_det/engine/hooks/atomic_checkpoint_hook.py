@@ -8,10 +8,17 @@ written to a temporary name in the same folder, flushed and renamed
 (``atomic_path``), ``last_checkpoint`` too, and old checkpoints are deleted
 only once the new one is on disk.  Weights that are not finite are never
 written.
+
+A new best checkpoint is written, then the last checkpoint that records it,
+and only then is the previous best deleted.  A kill between these steps
+leaves two best files; the newest of them is the best (each is written only
+when it beats the one before), so a resumed run records that one and deletes
+the other.
 """
 import glob
 import os
 import os.path as osp
+import re
 
 import torch
 from mmengine.dist import is_main_process
@@ -19,7 +26,9 @@ from mmengine.fileio.backends import LocalBackend
 from mmengine.hooks import CheckpointHook
 from mmengine.registry import HOOKS
 
-from ...checkpoint.atomic_file import PARTIAL_SUFFIX, atomic_path, atomic_write_text
+from ...checkpoint.atomic_file import (PARTIAL_SUFFIX, atomic_path,
+                                       atomic_write_text)
+from ...checkpoint.read import read_checkpoint
 
 
 @HOOKS.register_module()
@@ -42,6 +51,45 @@ class AtomicCheckpointHook(CheckpointHook):
                                             f'.*{PARTIAL_SUFFIX}')):
                 os.remove(stale)
                 runner.logger.info(f'removed the unfinished file {stale}')
+            self._reconcile_best(runner)
+
+    def _reconcile_best(self, runner) -> None:
+        """Make each best-checkpoint record of a resumed run name the newest
+        best file of its metric, and delete the older ones."""
+        hub = runner.message_hub
+        step = re.escape(self.filename_tmpl).replace(r'\{\}', r'(\d+)')
+        for ckpt_key, recorded in list(hub.runtime_info.items()):
+            if not ckpt_key.startswith('best_ckpt') or not recorded:
+                continue
+            # '<folder>/best_<metric>_epoch_3.pth' -> 'best_<metric>_'
+            match = re.fullmatch(f'(best_.*_){step}', osp.basename(recorded))
+            if match is None:
+                continue
+            same_metric = re.compile(re.escape(match.group(1)) + step)
+            files = sorted(
+                (int(m.group(1)), osp.join(self.out_dir, name))
+                for name in os.listdir(self.out_dir)
+                for m in [same_metric.fullmatch(name)] if m)
+            if not files:
+                continue
+            newest = files[-1][1]
+            if newest != recorded:
+                score_key = 'best_score' + ckpt_key[len('best_ckpt'):]
+                own = read_checkpoint(newest, 'best checkpoint', mmap=True)
+                hub.update_info(ckpt_key, newest)
+                hub.update_info(score_key, own['message_hub'][
+                    'runtime_info'][score_key])
+                if ckpt_key == 'best_ckpt':
+                    self.best_ckpt_path = newest
+                else:
+                    self.best_ckpt_path_dict[
+                        ckpt_key[len('best_ckpt_'):]] = newest
+                runner.logger.info(
+                    f'{newest} is the newest best checkpoint (the run that '
+                    'wrote it was stopped before it recorded it): it is the '
+                    'best from now on')
+            for _, older in files[:-1]:
+                self._remove(runner, older)
 
     def before_save_checkpoint(self, runner, checkpoint: dict) -> None:
         """Refuse to write weights that are not finite: the checkpoints on
@@ -121,6 +169,7 @@ class AtomicCheckpointHook(CheckpointHook):
         hub = runner.message_hub
         single = len(self.key_indicators) == 1
         updated = False
+        outdated = []
         for key_indicator, rule in zip(self.key_indicators, self.rules):
             score_key = 'best_score' if single else \
                 f'best_score_{key_indicator}'
@@ -147,8 +196,10 @@ class AtomicCheckpointHook(CheckpointHook):
                 f'The best checkpoint with {score:0.4f} {key_indicator} at '
                 f'{cur_time} {cur_type} is saved to {name}.')
             if previous and previous != path:
-                self._remove(runner, previous)
+                outdated.append(previous)
         # saved again so that the last checkpoint's message hub names the
-        # new best (as CheckpointHook does)
+        # new best (as CheckpointHook does), before the old best is deleted
         if updated and self.last_ckpt is not None:
             self._save_checkpoint_with_step(runner, cur_time, meta)
+        for path in outdated:
+            self._remove(runner, path)

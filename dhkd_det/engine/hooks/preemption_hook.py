@@ -1,0 +1,175 @@
+"""PreemptionHook: a run told to stop (SIGTERM: preemption, ``scancel``,
+torchrun's shutdown; SIGUSR1: slurm's ``--signal`` before the time limit)
+finishes its iteration, writes a checkpoint and exits with
+``PREEMPTED_EXIT_CODE``; ``--resume`` continues it mid-epoch.
+
+Without it the process dies at once (exit 143) and the newest checkpoint
+can be ``interval - 1`` epochs old.  The checkpoint, ``preempted_iter_<N>.pth``
+in the work dir, is written atomically and named by ``last_checkpoint``; its
+meta says how many batches of the epoch were done, and the resumed run skips
+them (through the sampler's indices: no data is loaded for them) instead of
+training the whole epoch again.
+"""
+import glob
+import os
+import os.path as osp
+import signal
+import threading
+from itertools import islice
+
+import torch
+from mmengine.device import get_device
+from mmengine.dist import all_reduce, barrier, is_main_process
+from mmengine.hooks import Hook
+from mmengine.registry import HOOKS
+from mmengine.runner import EpochBasedTrainLoop
+from torch.utils.data import DataLoader
+
+from ...checkpoint.atomic_file import atomic_path, atomic_write_text
+
+#: the exit status of a preempted run: sysexits' EX_TEMPFAIL, "a temporary
+#: failure: try again" (tools/slurm_sbatch.sh requeues the job on it)
+PREEMPTED_EXIT_CODE = 75
+#: a checkpoint's meta key: the batches of its epoch that were trained
+BATCHES_DONE = 'epoch_batches_done'
+STOP_SIGNALS = (signal.SIGTERM, signal.SIGUSR1)
+
+
+class Preempted(SystemExit):
+    """Raised to end the process once the preemption checkpoint is on
+    disk; its exit status is ``PREEMPTED_EXIT_CODE``."""
+
+    def __init__(self):
+        super().__init__(PREEMPTED_EXIT_CODE)
+
+
+class _SkipBatches:
+    """A batch sampler without its first ``skip`` batches (only their
+    indices are drawn)."""
+
+    def __init__(self, batch_sampler, skip: int):
+        self.batch_sampler, self.skip = batch_sampler, skip
+        self.sampler = getattr(batch_sampler, 'sampler', None)
+
+    def __iter__(self):
+        return islice(iter(self.batch_sampler), self.skip, None)
+
+    def __len__(self):
+        return len(self.batch_sampler) - self.skip
+
+
+def _remaining(loader: DataLoader, skip: int) -> DataLoader:
+    """``loader`` for one epoch, from batch ``skip`` on."""
+    extra = dict(prefetch_factor=loader.prefetch_factor) \
+        if loader.num_workers else {}
+    return DataLoader(
+        loader.dataset, batch_sampler=_SkipBatches(loader.batch_sampler, skip),
+        num_workers=loader.num_workers, collate_fn=loader.collate_fn,
+        pin_memory=loader.pin_memory, timeout=loader.timeout,
+        worker_init_fn=loader.worker_init_fn,
+        multiprocessing_context=loader.multiprocessing_context,
+        generator=loader.generator, **extra)
+
+
+@HOOKS.register_module()
+class PreemptionHook(Hook):
+    """Added to every run by ``tools/train.py``.  Under DDP every rank
+    stops at the same iteration: whether one was signalled is all-reduced
+    each iteration (a one-element tensor)."""
+    # after the iteration's other hooks (schedulers, logger, checkpoints)
+    priority = 'VERY_LOW'
+
+    def __init__(self):
+        self._signal = None
+        self._previous = {}
+        self._skip = 0
+        self._whole_loader = None
+
+    def _note(self, signum, frame) -> None:
+        self._signal = signum  # acted on at the end of the iteration
+
+    def after_load_checkpoint(self, runner, checkpoint: dict) -> None:
+        if runner.cfg.get('resume'):
+            self._skip = checkpoint['meta'].get(BATCHES_DONE, 0)
+
+    def before_train(self, runner) -> None:
+        # signal handlers can only be set from the main thread
+        if threading.current_thread() is threading.main_thread():
+            for signum in STOP_SIGNALS:
+                self._previous[signum] = signal.signal(signum, self._note)
+        batches = len(runner.train_dataloader)
+        if self._skip and runner.iter - runner.epoch * batches != self._skip:
+            raise ValueError(
+                f'--resume: the checkpoint was written after batch '
+                f'{self._skip} of epoch {runner.epoch + 1}, at iteration '
+                f'{runner.iter}, but the epochs of this run have {batches} '
+                'batches: the data set, the batch size or the number of '
+                'GPUs differs from the run that wrote it. Resume with that '
+                'set-up, or from an epoch checkpoint (--resume '
+                'WORK_DIR/epoch_<N>.pth).')
+
+    def before_train_epoch(self, runner) -> None:
+        if self._skip:
+            loop = runner.train_loop
+            self._whole_loader = loop.dataloader
+            loop.dataloader = _remaining(loop.dataloader, self._skip)
+            runner.logger.info(
+                f'resuming epoch {runner.epoch + 1} after its batch '
+                f'{self._skip}: skipping the batches trained before')
+            self._skip = 0
+
+    def after_train_epoch(self, runner) -> None:
+        if self._whole_loader is not None:
+            runner.train_loop.dataloader = self._whole_loader
+            self._whole_loader = None
+
+    def after_train_iter(self, runner, batch_idx: int, data_batch=None,
+                         outputs=None) -> None:
+        if not self._asked_to_stop():
+            return
+        meta = dict(epoch=runner.epoch, iter=runner.iter + 1)
+        # an iteration-based loop skips the trained batches by itself
+        if isinstance(runner.train_loop, EpochBasedTrainLoop):
+            meta[BATCHES_DONE] = runner.iter + 1 - runner.epoch * len(
+                self._whole_loader or runner.train_dataloader)
+        self._stop(runner, meta)
+
+    def after_val_epoch(self, runner, metrics=None) -> None:
+        # a validation inside epoch-based training: the epoch before it is
+        # done (a checkpoint there resumes with the next epoch)
+        if isinstance(runner.train_loop, EpochBasedTrainLoop) and \
+                self._asked_to_stop():
+            self._stop(runner, dict(epoch=runner.epoch, iter=runner.iter))
+
+    def after_train(self, runner) -> None:
+        for signum, handler in self._previous.items():
+            signal.signal(signum, handler)
+        self._previous = {}
+
+    def _asked_to_stop(self) -> bool:
+        asked = torch.tensor([int(self._signal is not None)],
+                             device=get_device())
+        all_reduce(asked, op='max')  # a no-op in a single process
+        return bool(asked.item())
+
+    def _stop(self, runner, meta: dict) -> None:
+        name = f'preempted_iter_{meta["iter"]}.pth'
+        path = osp.join(runner.work_dir, name)
+        if is_main_process():
+            with atomic_path(path) as tmp:
+                runner.save_checkpoint(runner.work_dir, osp.basename(tmp),
+                                       meta=meta, by_epoch=False)
+            atomic_write_text(osp.join(runner.work_dir, 'last_checkpoint'),
+                              path)
+            for older in glob.glob(osp.join(glob.escape(runner.work_dir),
+                                            'preempted_iter_*.pth')):
+                if older != path:
+                    os.remove(older)
+        barrier()  # every rank ends once the checkpoint is on disk
+        signame = signal.Signals(self._signal).name if self._signal \
+            else 'another rank'
+        runner.logger.warning(
+            f'stopped by {signame} after iteration {meta["iter"]}: saved '
+            f'{path}; continue with --resume (exit status '
+            f'{PREEMPTED_EXIT_CODE}: preempted)')
+        raise Preempted()

@@ -1,0 +1,61 @@
+"""A resumed run is bit-identical on the CPU to the uninterrupted one: after
+a kill at the end of an epoch and after a preemption mid-epoch (the
+augmentation draws from torch's generator every step, the sampler shuffles
+every epoch, and a validation follows each epoch)."""
+import pytest
+import torch
+
+from cls_utils import python_tool, run_tool, small_project
+from dhkd_det.engine.hooks.preemption_hook import PREEMPTED_EXIT_CODE
+
+# 48 images in batches of 16: 3 iterations an epoch, 9 in the run
+EXTRA = '''
+custom_imports = dict(imports=['dhkd_det', 'signal_hook'],
+                      allow_failed_imports=False)
+custom_hooks = [dict(type='DHKDHook'), dict(type='LossGuardHook'),
+                dict(type='SendSignalAtIterHook'),
+                dict(type='SendSignalAfterEpochHook')]
+train_cfg = dict(max_epochs=3)
+'''
+
+
+@pytest.fixture(scope='module')
+def project(tmp_path_factory):
+    root = tmp_path_factory.mktemp('exact')
+    return root, small_project(root, extra=EXTRA, n_train=48)
+
+
+def train(project, wd, *args, signal=''):
+    root, cfg = project
+    return run_tool(python_tool('train.py', cfg, '--work-dir', str(wd),
+                                *args), cwd=str(root),
+                    env_extra={'DHKD_SIGNAL': signal})
+
+
+def final_weights(wd):
+    return torch.load(wd / 'epoch_3.pth')['state_dict']
+
+
+@pytest.fixture(scope='module')
+def uninterrupted(project):
+    wd = project[0] / 'uninterrupted'
+    proc = train(project, wd)
+    assert proc.returncode == 0, proc.stderr[-5000:]
+    return final_weights(wd)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize('signal,status', [
+    ('KILL:epoch:1', -9), ('TERM:iter:5', PREEMPTED_EXIT_CODE)])
+def test_resumed_run_is_bit_identical(project, uninterrupted, tmp_path,
+                                      signal, status):
+    wd = tmp_path / 'wd'
+    proc = train(project, wd, signal=signal)
+    assert proc.returncode == status, proc.stderr[-5000:]
+    proc = train(project, wd, '--resume')
+    assert proc.returncode == 0, proc.stderr[-5000:]
+    resumed = final_weights(wd)
+    assert resumed.keys() == uninterrupted.keys()
+    differ = [k for k in resumed if not torch.equal(resumed[k],
+                                                    uninterrupted[k])]
+    assert differ == []

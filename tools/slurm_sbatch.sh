@@ -1,0 +1,42 @@
+#!/usr/bin/env bash
+# A training job that comes back by itself after preemption or its time
+# limit, resuming where it stopped:
+#
+#   sbatch -p PARTITION -J JOB_NAME --nodes=1 --ntasks=8 --ntasks-per-node=8 \
+#       --gres=gpu:8 --cpus-per-task=5 --time=24:00:00 \
+#       -o WORK_DIR/slurm-%j.out tools/slurm_sbatch.sh CONFIG WORK_DIR [args]
+#
+# (submit from the repository root: slurm runs a copy of this script).
+# Preemption: slurm sends SIGTERM and requeues the job (--requeue below);
+# train.py finishes its iteration and saves within the partition's
+# GraceTime.  Time limit: SIGNAL_LEAD seconds (default 180) before it, srun
+# sends the tasks SIGUSR1; train.py saves and exits with 75 ("preempted"),
+# and this script requeues the job.  Every start runs train.py --resume: the
+# newest complete checkpoint of WORK_DIR is continued (none: a fresh start).
+#SBATCH --requeue
+#SBATCH --open-mode=append
+set -x
+CONFIG=$1
+WORK_DIR=$2
+SIGNAL_LEAD=${SIGNAL_LEAD:-180}
+SRUN_ARGS=${SRUN_ARGS:-""}
+PY_ARGS=${@:3}
+PREEMPTED=75  # dhkd_det.engine.hooks.preemption_hook.PREEMPTED_EXIT_CODE
+
+# slurm sends SIGTERM to this shell too: it must outlive the tasks' save
+trap 'echo "SIGTERM: waiting for the tasks to save"' TERM
+PYTHONPATH="${SLURM_SUBMIT_DIR:-.}":$PYTHONPATH \
+srun --kill-on-bad-exit=1 --signal=USR1@${SIGNAL_LEAD} ${SRUN_ARGS} \
+    python -u "${SLURM_SUBMIT_DIR:-.}/tools/train.py" ${CONFIG} \
+    --work-dir=${WORK_DIR} --launcher=slurm --resume ${PY_ARGS} &
+SRUN_PID=$!
+# `wait` returns early when a trapped signal arrives: wait until srun ends
+while true; do
+    wait ${SRUN_PID}
+    STATUS=$?
+    kill -0 ${SRUN_PID} 2>/dev/null || break
+done
+if [ "${STATUS}" -eq "${PREEMPTED}" ]; then
+    scontrol requeue "${SLURM_JOB_ID}"
+fi
+exit ${STATUS}
