@@ -136,10 +136,11 @@ def method_config(name: str, pair: str, pair_config: str, seed: int,
     wrapper = 'GradAlignOptimWrapper' if method.grad_align else \
         'OptimWrapper'
     comments = ''.join(f'# {line}\n' for line in header.splitlines())
+    hooks = method_hooks(method, cfg.get('custom_hooks', []))
     return (f'{comments}# {method.title} on pair {pair}, seed {seed}; '
             f'hyper-parameters: {method.source}\n'
             f'_base_ = {pair_config!r}\n'
             f'model = {model!r}\n'
             f'optim_wrapper = dict(type={wrapper!r})\n'
-            f'custom_hooks = {method_hooks(method, cfg.get("custom_hooks", []))!r}\n'
+            f'custom_hooks = {hooks!r}\n'
             f'randomness = dict(seed={seed})\n')
