@@ -45,6 +45,9 @@ STDOUT_LOG = 'train_stdout.log'
 OVERRIDE_DIR = 'override'
 #: lines of a failed run's output kept in failed.json and printed
 TAIL_LINES = 30
+#: reading a config imports its custom_imports and edits sys.path: the
+#: pool's threads write their cells' configs one at a time
+_CONFIG_LOCK = threading.Lock()
 
 
 @dataclass(frozen=True)
@@ -283,7 +286,8 @@ def run_cell(sweep: Sweep, out: str, cell: Cell,
     if state == 'finished':
         return Outcome(cell, 'skipped')
     os.makedirs(work_dir, exist_ok=True)
-    config = write_cell_config(sweep, cell, work_dir)
+    with _CONFIG_LOCK:
+        config = write_cell_config(sweep, cell, work_dir)
     earlier = _earlier_seconds(work_dir)
     start = time.time()
     resume = state == 'interrupted'
