@@ -21,10 +21,10 @@ sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
 
 from mmengine.config import DictAction  # noqa: E402
 
+from dhkd_det.experiments.slurm import slurm_script, submit_slurm  # noqa
 from dhkd_det.experiments.sweep import (  # noqa: E402
     cell_dir, cell_state, device_slots, failure_report, load_sweep,
-    parse_cell, run_cell, run_local, slurm_script, submit_slurm,
-    visible_devices)
+    parse_cell, run_cell, run_local, visible_devices)
 from dhkd_det.experiments.sweep_table import collect  # noqa: E402
 
 

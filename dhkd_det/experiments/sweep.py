@@ -13,9 +13,9 @@ A cell is
 So rerunning the same command after a crash or a preemption finishes the
 table without redoing finished work.  Runs go through a local process pool
 (``run_local``: as many concurrent runs per GPU as asked, one at a time on
-the CPU) or a slurm job array (``slurm_script``, one task per cell, each the
-same command with ``--only <cell>``); ``collect`` builds the table from the
-work dirs whenever asked.
+the CPU) or a slurm job array (``slurm.py``, one task per cell, each the
+same command with ``--only <cell>``); ``sweep_table.collect`` builds the
+table from the work dirs whenever asked.
 """
 import json
 import os
@@ -157,9 +157,10 @@ def _plain(value):
     """Config containers as plain dicts / lists (for repr and JSON)."""
     if isinstance(value, dict):
         return {k: _plain(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return type(value)(_plain(v) for v in value) if isinstance(
-            value, tuple) else [_plain(v) for v in value]
+    if isinstance(value, tuple):
+        return tuple(_plain(v) for v in value)
+    if isinstance(value, list):
+        return [_plain(v) for v in value]
     return value
 
 
@@ -403,65 +404,3 @@ def failure_report(out: str, outcome: Outcome) -> str:
     return (f'--- {outcome.cell.id} failed; the last lines of '
             f'{osp.join(work_dir, STDOUT_LOG)}:\n{outcome.tail.rstrip()}\n'
             f'--- (rerun the same command to retry it)')
-
-
-# --- many cells on a slurm cluster ----------------------------------------
-
-def slurm_script(sweep: Sweep, out: str, cells: Sequence[Cell],
-                 cli_options: Dict[str, object], partition: str = '',
-                 time_limit: str = '', cpus_per_task: int = 4,
-                 max_parallel: int = 0, sbatch_args: Sequence[str] = ()
-                 ) -> str:
-    """A job array, one task per cell on one GPU, each task running
-    ``tools/reproduce.py <sweep> --out <out> --only <cell>`` (with the
-    command line's ``cli_options``) so that a task is resumable as a local
-    run is; ``max_parallel`` caps the tasks running at once."""
-    if not cells:
-        raise ValueError('no cells to submit: the sweep is finished '
-                         '(build its table with --collect)')
-    array = f'0-{len(cells) - 1}' + (f'%{max_parallel}' if max_parallel
-                                     else '')
-    lines = ['#!/usr/bin/env bash',
-             f'#SBATCH --job-name=reproduce_{sweep.name}',
-             f'#SBATCH --array={array}',
-             '#SBATCH --ntasks=1',
-             '#SBATCH --gres=gpu:1',
-             f'#SBATCH --cpus-per-task={cpus_per_task}',
-             f'#SBATCH --output={osp.join(out, "slurm", "%A_%a.out")}']
-    if partition:
-        lines.append(f'#SBATCH --partition={partition}')
-    if time_limit:
-        lines.append(f'#SBATCH --time={time_limit}')
-    lines += [f'#SBATCH {arg}' for arg in sbatch_args]
-    command = ' '.join(shlex.quote(a) for a in (
-        sys.executable, osp.join(REPO, 'tools', 'reproduce.py'), sweep.file,
-        '--out', out, '--only')) + ' "$CELL"'
-    options = option_args(cli_options)
-    if options:
-        command += ' ' + ' '.join(shlex.quote(a) for a in options)
-    lines += ['set -euo pipefail',
-              f'cd {shlex.quote(os.getcwd())}',
-              'CELLS=(' + ' '.join(shlex.quote(c.id) for c in cells) + ')',
-              'CELL=${CELLS[$SLURM_ARRAY_TASK_ID]}',
-              command]
-    return '\n'.join(lines) + '\n'
-
-
-def submit_slurm(script: str, out: str) -> str:
-    """Writes ``script`` to ``<out>/slurm/array.sh`` and submits it with
-    ``sbatch``; returns sbatch's answer (the job id)."""
-    folder = osp.join(out, 'slurm')
-    os.makedirs(folder, exist_ok=True)
-    path = osp.join(folder, 'array.sh')
-    atomic_write_text(path, script)
-    try:
-        proc = subprocess.run(['sbatch', path], capture_output=True,
-                              text=True)
-    except FileNotFoundError as err:
-        raise RuntimeError(
-            f'--launcher slurm: sbatch is not on PATH ({err}); run on a '
-            f'slurm login node, or submit {path} by hand') from err
-    if proc.returncode:
-        raise RuntimeError(f'sbatch {path} failed ({proc.returncode}):\n'
-                           f'{proc.stdout}{proc.stderr}')
-    return proc.stdout.strip()
