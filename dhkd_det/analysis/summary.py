@@ -1,6 +1,10 @@
 """One Markdown row per run: config, method, student / teacher, epochs,
-best and last top-1 of each head, wall time."""
+best and last top-1 of each head, wall time; and the one table writer
+(Markdown, CSV) every results table of the package goes through."""
+import csv
+import io
 import os.path as osp
+import statistics
 from typing import Dict, List, Optional, Sequence
 
 from .runs import Run
@@ -65,16 +69,46 @@ def summarize(run: Run) -> Dict[str, str]:
     return row
 
 
-def markdown_table(rows: Sequence[Dict[str, str]],
-                   first_columns: Sequence[str] = COLUMNS) -> str:
-    """Rows as a Markdown table: ``first_columns``, then every other key in
-    the order the rows bring them; '-' where a row has no value."""
+def table_columns(rows: Sequence[Dict[str, str]],
+                  first_columns: Sequence[str] = COLUMNS) -> List[str]:
+    """``first_columns``, then every other key in the order the rows bring
+    them."""
     columns: List[str] = list(first_columns)
     for row in rows:
         columns += [c for c in row if c not in columns]
+    return columns
+
+
+def markdown_table(rows: Sequence[Dict[str, str]],
+                   first_columns: Sequence[str] = COLUMNS) -> str:
+    """Rows as a Markdown table (columns as ``table_columns``); '-' where a
+    row has no value."""
+    columns = table_columns(rows, first_columns)
     lines = ['| ' + ' | '.join(columns) + ' |',
              '|' + '---|' * len(columns)]
     for row in rows:
         lines.append('| ' + ' | '.join(row.get(c, '-') for c in columns) +
                      ' |')
     return '\n'.join(lines)
+
+
+def csv_table(rows: Sequence[Dict[str, str]],
+              first_columns: Sequence[str] = COLUMNS) -> str:
+    """The same rows and columns as ``markdown_table``, as CSV (empty where
+    a row has no value, so that spreadsheets read the numbers as numbers)."""
+    columns = table_columns(rows, first_columns)
+    out = io.StringIO()
+    writer = csv.DictWriter(out, columns, restval='', lineterminator='\n')
+    writer.writeheader()
+    writer.writerows(rows)
+    return out.getvalue()
+
+
+def mean_std(values: Sequence[float]) -> str:
+    """'mean ± std' over seeds (the sample std, n - 1), the value alone for
+    one seed, '-' for none."""
+    if not values:
+        return '-'
+    if len(values) == 1:
+        return f'{values[0]:.2f}'
+    return f'{statistics.mean(values):.2f} ± {statistics.stdev(values):.2f}'

@@ -1,7 +1,8 @@
 """Print one Markdown table of runs: config, method, student / teacher,
 epochs, best and last top-1 of each head (and bbox mAP), wall time.
 
-    python tools/analysis/summarize.py work_dirs/* [--out results.md]
+    python tools/analysis/summarize.py work_dirs/* [--out results.md] \
+        [--csv results.csv]
 
 Folders that are not work dirs of a run are skipped with a note.
 """
@@ -13,12 +14,14 @@ sys.path.insert(0, osp.dirname(osp.dirname(osp.dirname(osp.abspath(
     __file__)))))
 
 from dhkd_det.analysis import markdown_table, read_run, summarize  # noqa
+from dhkd_det.analysis.summary import csv_table  # noqa
 
 
 def main():
     parser = argparse.ArgumentParser(description='Summarize runs')
     parser.add_argument('work_dirs', nargs='+')
     parser.add_argument('--out', help='also write the table to this file')
+    parser.add_argument('--csv', help='also write the table as CSV here')
     args = parser.parse_args()
     rows = []
     for work_dir in args.work_dirs:
@@ -33,6 +36,9 @@ def main():
     if args.out:
         with open(args.out, 'w') as f:
             f.write(table + '\n')
+    if args.csv:
+        with open(args.csv, 'w') as f:
+            f.write(csv_table(rows))
 
 
 if __name__ == '__main__':

@@ -1,0 +1,361 @@
+"""tools/reproduce.py: each method's override config is what its name
+says, the table's statistics and published differences are right, runs are
+packed per GPU, the slurm job array holds the unfinished cells, and on the
+CPU a sweep with a crashed cell is finished by rerunning the same command
+without redoing finished cells."""
+import inspect
+import json
+import os
+import stat
+import textwrap
+import threading
+import time
+
+import pytest
+from mmengine.config import Config
+from mmengine.registry import MODELS
+
+import dhkd_det  # noqa: F401
+from cls_utils import REPO, python_tool, run_tool, save_teacher
+from dhkd_det.experiments.methods import METHODS, method_config
+from dhkd_det.experiments.published import SOURCES, published
+from dhkd_det.experiments.sweep import (Cell, Sweep, cell_dir, cell_state,
+                                        device_slots, load_sweep,
+                                        parse_cell, run_local)
+from dhkd_det.experiments.sweep_table import collect
+
+PAIR = f'{REPO}/configs/dhkd/cifar100_res32x4_res8x4.py'
+SMOKE = f'{REPO}/configs/sweeps/digits_smoke.py'
+SMOKE_PAIR = f'{REPO}/configs/dhkd/cifar100_res56_res20.py'
+
+
+def _buildable(losses):
+    """Whether this checkout has every loss type with every argument (KD+LS
+    and DIST arrive with their own branch)."""
+    for cfg in losses.values():
+        cls = MODELS.get(cfg['type'])
+        if cls is None or set(cfg) - {'type'} - set(
+                inspect.signature(cls).parameters):
+            return False
+    return True
+
+
+@pytest.mark.parametrize('name', sorted(METHODS))
+def test_method_configs(name, tmp_path):
+    path = tmp_path / f'{name}.py'
+    path.write_text(method_config(name, 'res32x4_res8x4', PAIR, seed=5,
+                                  header='rerun: python tools/train.py x'))
+    cfg = Config.fromfile(str(path))
+    method = METHODS[name]
+    assert dict(cfg.model.task_losses) == dict(
+        main=dict(type='CELoss', loss_weight=method.task_weight))
+    assert {h: dict(c) for h, c in cfg.model.distill_losses.items()} == \
+        method.distill
+    assert (cfg.model.student.aux_head == 'nonlinear') == method.aux_head
+    assert cfg.model.eval_aux == method.aux_head
+    assert cfg.optim_wrapper.type == ('GradAlignOptimWrapper'
+                                      if method.grad_align else 'OptimWrapper')
+    assert cfg.optim_wrapper.optimizer.lr == 0.05  # the pair's recipe kept
+    assert cfg.randomness.seed == 5
+    hooks = [h['type'] for h in cfg.custom_hooks]
+    assert ('DHKDHook' in hooks) == bool(method.distill)  # no teacher for CE
+    assert 'LossGuardHook' in hooks
+    schedule = [h for h in cfg.custom_hooks
+                if h['type'] == 'DistillScheduleHook']
+    assert [h['warmup_epochs'] for h in schedule] == (
+        [20] if name == 'dkd' else [])
+    assert path.read_text().startswith('# rerun: python tools/train.py x\n')
+    if not _buildable(method.distill):
+        pytest.skip(f'{name}: its loss is not in this checkout')
+    model = MODELS.build(cfg.model)
+    assert list(model.distill_losses) == list(method.distill)
+    assert (model.student.aux_head is not None) == method.aux_head
+
+
+def test_per_pair_hyper_parameters(tmp_path):
+    """DKD's beta and LS's temperature / weight follow their authors' choice
+    for the pair; a pair they did not tune keeps the method's default."""
+    def losses(method, pair, config):
+        path = tmp_path / f'{method}_{pair}.py'
+        path.write_text(method_config(method, pair, config, seed=0))
+        return Config.fromfile(str(path)).model.distill_losses.main
+    res56 = f'{REPO}/configs/dhkd/cifar100_res56_res20.py'
+    vgg = f'{REPO}/configs/dhkd/cifar100_vgg13_vgg8.py'
+    assert losses('dkd', 'res56_res20', res56).beta == 2.0
+    assert losses('dkd', 'res32x4_res8x4', PAIR).beta == 8.0
+    ls = losses('kd_ls', 'vgg13_vgg8', vgg)
+    assert (ls.temperature, ls.loss_weight, ls.logit_stand) == (3.0, 9.0,
+                                                                True)
+    assert losses('kd_ls', 'res32x4_res8x4', PAIR).temperature == 2.0
+    assert METHODS['dkd'].distill['main']['beta'] == 8.0  # not mutated
+
+
+def test_published_numbers_name_their_source():
+    assert published('res32x4_res8x4', 'dkd').top1 == 76.32
+    assert published('res32x4_res8x4', 'dist').spread == 0.19
+    assert published('res32x4_shufflev1', 'kd_ls') is None  # not in LS
+    assert published('res32x4_res8x4', 'dhkd') is None
+    from dhkd_det.experiments.published import PUBLISHED
+    assert {p.source for p in PUBLISHED.values()} <= set(SOURCES)
+
+
+def _sweep(methods, seeds, pairs=None):
+    return Sweep(SMOKE, pairs or {'res32x4_res8x4': PAIR}, list(methods),
+                 list(seeds), {})
+
+
+def _write_results(out, cell, best, last, seconds=60.0):
+    work_dir = cell_dir(out, cell)
+    os.makedirs(work_dir, exist_ok=True)
+    with open(os.path.join(work_dir, 'results.json'), 'w') as f:
+        json.dump(dict(best_top1=best, last_top1=last, seconds=seconds), f)
+
+
+def test_table_on_hand_made_numbers(tmp_path):
+    out = str(tmp_path)
+    sweep = _sweep(['kd', 'dhkd', 'dkd'], [0, 1, 2])
+    _write_results(out, Cell('res32x4_res8x4', 'kd', 0), 73.0, 72.0, 120)
+    _write_results(out, Cell('res32x4_res8x4', 'kd', 2), 74.0, 73.0, 240)
+    _write_results(out, Cell('res32x4_res8x4', 'dhkd', 1), 76.5, 76.0)
+    table = collect(sweep, out)
+    rows = {s.method: s.markdown_row() for s in table['stats']}
+    assert rows['kd']['seeds'] == '2/3'
+    assert rows['kd']['best top-1'] == '73.50 ± 0.71'
+    assert rows['kd']['last top-1'] == '72.50 ± 0.71'
+    assert rows['kd']['published'] == '73.33'
+    assert rows['kd']['Δ best'] == '+0.17'
+    assert rows['kd']['source'] == 'mdistiller'
+    assert rows['kd']['min / run'] == '3.0'
+    assert rows['dhkd']['best top-1'] == '76.50'  # one seed: no spread
+    assert 'published' not in rows['dhkd']  # none found: '-' in the table
+    assert rows['dkd']['seeds'] == '0/3'
+    markdown = (tmp_path / 'table.md').read_text()
+    assert '| res32x4_res8x4 | DHKD | 1/3 | 76.50 | 76.00 | - | - | - |' \
+        in markdown
+    assert SOURCES['mdistiller'] in markdown
+    csv_lines = (tmp_path / 'table.csv').read_text().splitlines()
+    assert csv_lines[0].startswith('pair,method,seeds_finished,seeds,')
+    assert csv_lines[1] == ('res32x4_res8x4,kd,2,3,73.5000,0.7071,72.5000,'
+                            '0.7071,73.3300,,0.1700,mdistiller,3.0000')
+    assert (tmp_path / 'spread.png').stat().st_size > 0
+
+
+def _fake_run(work_dir, top1):
+    """What a run leaves for the sweep to read: MMEngine's scalars."""
+    session = os.path.join(work_dir, '20260101_000000', 'vis_data')
+    os.makedirs(session, exist_ok=True)
+    with open(os.path.join(session, 'scalars.json'), 'w') as f:
+        f.write(json.dumps(dict(step=1, top1=top1)) + '\n')
+
+
+def test_runs_packed_per_gpu(tmp_path):
+    """With two (fake) GPUs and --per-gpu 2, four runs go at once, never
+    more than two on one GPU, each told its GPU by CUDA_VISIBLE_DEVICES."""
+    slots = device_slots(['3', '5'], per_gpu=2)
+    assert slots == ['3', '5', '3', '5']
+    assert device_slots([], per_gpu=4) == [None]  # CPU: one at a time
+    with pytest.raises(ValueError, match='--per-gpu 0'):
+        device_slots(['0'], 0)
+    lock = threading.Lock()
+    running = {'3': 0, '5': 0}
+    peak = {'3': 0, '5': 0, 'all': 0}
+
+    def launch(config, options, work_dir, resume, env):
+        gpu = env['CUDA_VISIBLE_DEVICES']
+        with lock:
+            running[gpu] += 1
+            peak[gpu] = max(peak[gpu], running[gpu])
+            peak['all'] = max(peak['all'], sum(running.values()))
+        time.sleep(0.3)
+        _fake_run(work_dir, 50.0)
+        with lock:
+            running[gpu] -= 1
+        return 0, ''
+
+    out = str(tmp_path)
+    sweep = _sweep(['ce'], range(8))
+    lines = []
+    outcomes = run_local(sweep, out, sweep.cells(), slots, launch,
+                         say=lines.append)
+    assert [o.status for o in outcomes] == ['done'] * 8
+    assert peak == {'3': 2, '5': 2, 'all': 4}
+    assert lines[-1].startswith('[8/8] res32x4_res8x4/ce/seed_')
+    assert 'done 8, running 0, failed 0, left 0' in lines[-1]
+    assert 'to go' in lines[0]
+
+
+def test_failed_cell_reported_and_retried(tmp_path):
+    out = str(tmp_path)
+    sweep = _sweep(['ce'], [0, 1])
+    calls = []
+
+    def launch(config, options, work_dir, resume, env):
+        calls.append(work_dir)
+        if work_dir.endswith('seed_0') and len(calls) <= 2:
+            return 1, 'Traceback ...\nRuntimeError: boom\n'
+        _fake_run(work_dir, 40.0)
+        return 0, ''
+
+    lines = []
+    outcomes = run_local(sweep, out, sweep.cells(), [None], launch,
+                         lines.append)
+    assert sorted(o.status for o in outcomes) == ['done', 'failed']
+    failed = json.loads((tmp_path / 'res32x4_res8x4' / 'ce' / 'seed_0' /
+                         'failed.json').read_text())
+    assert failed['returncode'] == 1 and 'RuntimeError: boom' in \
+        failed['tail']
+    assert any('RuntimeError: boom' in line for line in lines)
+    lines.clear()
+    outcomes = run_local(sweep, out, sweep.cells(), [None], launch,
+                         lines.append)
+    assert lines[0] == '1 of 2 cells finished already: skipped'
+    assert sorted(o.status for o in outcomes) == ['done', 'skipped']
+    assert len(calls) == 3  # the finished cell was not run again
+    assert cell_state(cell_dir(out, Cell('res32x4_res8x4', 'ce', 0))) == \
+        'finished'
+    assert not (tmp_path / 'res32x4_res8x4' / 'ce' / 'seed_0' /
+                'failed.json').exists()
+
+
+def test_cells_and_sweep_files_checked(tmp_path):
+    assert parse_cell('res56_res20/dkd/seed_2') == Cell('res56_res20', 'dkd',
+                                                        2)
+    with pytest.raises(ValueError, match='<pair>/<method>/seed_<seed>'):
+        parse_cell('res56_res20/dkd')
+    bad = tmp_path / 'bad.py'
+    bad.write_text("pairs = ['res56_res20']\nmethods = ['kd', 'dkdd']\n"
+                   'seeds = [0]\n')
+    with pytest.raises(KeyError, match=r"unknown methods \['dkdd'\]"):
+        load_sweep(str(bad))
+    bad.write_text("pairs = ['res56_res2']\nmethods = ['kd']\nseeds = [0]\n")
+    with pytest.raises(FileNotFoundError, match="pair 'res56_res2'"):
+        load_sweep(str(bad))
+    bad.write_text("pairs = ['res56_res20']\nmethods = ['kd']\n")
+    with pytest.raises(KeyError, match='no seeds'):
+        load_sweep(str(bad))
+    paper = load_sweep(f'{REPO}/configs/sweeps/cifar100_paper.py')
+    assert len(paper.pairs) == 10 and paper.seeds == [0, 1, 2]
+    assert set(paper.methods) == set(METHODS)
+    assert all(os.path.isfile(c) for c in paper.pairs.values())
+
+
+def test_slurm_job_array(tmp_path):
+    """One task per unfinished cell, each the same command with --only,
+    submitted through sbatch (a fake one on PATH records the script)."""
+    bin_dir = tmp_path / 'bin'
+    bin_dir.mkdir()
+    sbatch = bin_dir / 'sbatch'
+    sbatch.write_text(textwrap.dedent(f'''\
+        #!/bin/sh
+        cp "$1" {tmp_path / 'submitted.sh'}
+        echo "Submitted batch job 4242"
+        '''))
+    sbatch.chmod(sbatch.stat().st_mode | stat.S_IEXEC)
+    out = tmp_path / 'out'
+    _write_results(str(out), Cell('digits', 'kd', 1), 50.0, 50.0)
+    proc = run_tool(python_tool(
+        'reproduce.py', SMOKE, '--out', str(out), '--launcher', 'slurm',
+        '--partition', 'gpu', '--time', '1:00:00', '--max-parallel', '3',
+        '--cfg-options', 'train_cfg.max_epochs=3'), cwd=str(tmp_path),
+        env_extra={'PATH': f'{bin_dir}{os.pathsep}{os.environ["PATH"]}'})
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    assert 'Submitted batch job 4242: 5 cells as one job array' in \
+        proc.stdout
+    script = (tmp_path / 'submitted.sh').read_text()
+    assert script == (out / 'slurm' / 'array.sh').read_text()
+    for line in ('#SBATCH --array=0-4%3', '#SBATCH --gres=gpu:1',
+                 '#SBATCH --partition=gpu', '#SBATCH --time=1:00:00',
+                 'CELL=${CELLS[$SLURM_ARRAY_TASK_ID]}'):
+        assert line + '\n' in script
+    assert ("CELLS=(digits/ce/seed_0 digits/ce/seed_1 digits/kd/seed_0 "
+            "digits/dhkd/seed_0 digits/dhkd/seed_1)") in script
+    command = script.splitlines()[-1]
+    assert f'tools/reproduce.py {SMOKE} --out {out} --only "$CELL" ' \
+        '--cfg-options train_cfg.max_epochs=3' in command
+
+
+CRASH_MODULE = '''\
+"""Test-only: the run whose work dir ends with $SWEEP_CRASH_CELL dies
+after its first epoch's checkpoint, as a preempted job would."""
+import os
+
+from mmengine.runner import EpochBasedTrainLoop
+
+_run_epoch = EpochBasedTrainLoop.run_epoch
+
+
+def _crashing_run_epoch(self):
+    _run_epoch(self)
+    cell = os.environ.get('SWEEP_CRASH_CELL')
+    if cell and self.runner.work_dir.endswith(cell) and self._epoch == 1:
+        raise RuntimeError('injected crash after epoch 1')
+
+
+EpochBasedTrainLoop.run_epoch = _crashing_run_epoch
+'''
+
+
+@pytest.mark.slow
+def test_digits_sweep_end_to_end(tmp_path):
+    """The smoke sweep on the CPU: one cell crashes after its first epoch,
+    the others finish; the same command again resumes that cell from its
+    checkpoint, runs nothing else, and completes the table."""
+    from dhkd_det.datasets import digits_as_cifar
+    digits_as_cifar(str(tmp_path / 'data' / 'digits'), max_train=256)
+    (tmp_path / 'checkpoints').mkdir()
+    save_teacher(tmp_path / 'checkpoints' / 'digits_resnet8.pth')
+    (tmp_path / 'inject').mkdir()
+    (tmp_path / 'inject' / 'sweep_crash.py').write_text(CRASH_MODULE)
+    # the smoke sweep, its pair importing the crash (custom_imports act when
+    # a config file is read, so they cannot come through --cfg-options)
+    pair = tmp_path / 'crashing_pair.py'
+    pair.write_text(f"_base_ = {SMOKE_PAIR!r}\ncustom_imports = dict("
+                    "imports=['dhkd_det', 'sweep_crash'], "
+                    "allow_failed_imports=False)\n")
+    sweep = tmp_path / 'sweep.py'
+    sweep.write_text(f'_base_ = {SMOKE!r}\n'
+                     f'pairs = dict(digits={str(pair)!r})\n')
+    assert load_sweep(str(sweep)).cfg_options == \
+        load_sweep(SMOKE).cfg_options
+    out = tmp_path / 'out'
+    command = python_tool('reproduce.py', str(sweep), '--out', str(out))
+    env = {'PYTHONPATH': os.pathsep.join([str(tmp_path / 'inject'), REPO])}
+    crashed = tmp_path / 'out' / 'digits' / 'kd' / 'seed_0'
+
+    first = run_tool(command, cwd=str(tmp_path), timeout=900, env_extra={
+        **env, 'SWEEP_CRASH_CELL': 'digits/kd/seed_0'})
+    assert first.returncode != 0, first.stdout[-3000:]
+    assert 'digits/kd/seed_0 failed' in first.stdout
+    assert 'injected crash after epoch 1' in first.stdout  # the log tail
+    assert '1 cells failed (digits/kd/seed_0)' in first.stderr
+    assert (crashed / 'failed.json').is_file()
+    assert (crashed / 'epoch_1.pth').is_file()
+    assert '| digits | KD | 1/2 |' in (out / 'table.md').read_text()
+    finished = {p: p.stat().st_mtime_ns
+                for p in out.glob('*/*/*/results.json')}
+    assert len(finished) == 5
+
+    second = run_tool(command, cwd=str(tmp_path), timeout=900, env_extra=env)
+    assert second.returncode == 0, second.stdout[-3000:] + \
+        second.stderr[-3000:]
+    assert '5 of 6 cells finished already: skipped' in second.stdout
+    assert '[1/1] digits/kd/seed_0 done (resumed)' in second.stdout
+    assert {p: p.stat().st_mtime_ns for p in finished} == finished
+    assert not (crashed / 'failed.json').exists()
+    # resumed, not restarted: the new session validated epoch 2 only
+    sessions = sorted(p for p in crashed.iterdir() if p.is_dir() and
+                      p.name[0].isdigit())
+    assert len(sessions) == 2
+    steps = [json.loads(line).get('step') for line in
+             (sessions[1] / 'vis_data' / 'scalars.json').read_text()
+             .splitlines() if 'top1' in line]
+    assert steps == [2]
+    results = json.loads((crashed / 'results.json').read_text())
+    assert results['epochs'] == 2
+    table = (out / 'table.md').read_text()
+    for method in ('CE student', 'KD', 'DHKD'):
+        assert f'| digits | {method} | 2/2 |' in table
+    assert (out / 'table.csv').is_file() and (out / 'spread.png').is_file()
+    # every cell can be rerun by hand: its override config names the command
+    override = (crashed / 'override' / 'kd.py').read_text()
+    assert 'tools/train.py' in override.splitlines()[1]
