@@ -1,6 +1,7 @@
 """The offline detection demo: the digits written as a COCO detection set,
-and a smoke run of tools/demo_det.py end to end (tiny images and models,
-1 epoch), checked through the files it leaves."""
+and a smoke run of the demo (dhkd_det/experiments/demo_det.py, through
+tools/demo.py) end to end (tiny images and models, 1 epoch), checked
+through the files it leaves."""
 import json
 import os.path as osp
 import re
@@ -11,7 +12,7 @@ import pytest
 cv2 = pytest.importorskip('cv2')
 pytest.importorskip('sklearn')
 
-from cls_utils import REPO, python_tool, run_tool  # noqa: E402
+from cls_utils import python_tool, run_tool  # noqa: E402
 from dhkd_det.datasets import digit_split, digits_as_coco  # noqa: E402
 
 #: the brightest background digits_as_coco draws (level < 80, noise < 25)
@@ -217,11 +218,20 @@ def test_demo_det_output_is_quiet(smoke):
         assert noise not in text, noise
 
 
-def test_demo_det_parse_args():
-    from cls_utils import load_tool
-    tool = load_tool('demo_det')
-    args = tool.parse_args(['--smoke', '--seed', '3'])
-    assert args.smoke and args.seed == 3 and args.work_dir
-    with pytest.raises(SystemExit):
-        tool.parse_args(['--epochs', '0'])
-    assert osp.dirname(tool.__file__) == osp.join(REPO, 'tools')
+def test_demo_det_settings():
+    from dhkd_det.experiments.demo_det import DEFAULT, SMOKE, settings_for
+    assert settings_for() == DEFAULT
+    smoke = settings_for(smoke=True, teacher_epochs=3)
+    assert smoke.teacher_epochs == 3 and smoke.epochs == SMOKE.epochs
+    assert smoke.canvas == SMOKE.canvas
+    with pytest.raises(ValueError, match='epochs must be >= 1, got 0'):
+        settings_for(epochs=0)
+
+
+def test_demo_det_rejects_bad_epochs_on_the_command_line(tmp_path):
+    proc = run_tool(python_tool('demo_det.py', '--teacher-epochs', '0',
+                                '--work-dir', str(tmp_path)),
+                    cwd=str(tmp_path))
+    assert proc.returncode == 2
+    assert '--teacher-epochs must be >= 1, got 0' in proc.stderr
+    assert not list(tmp_path.iterdir())  # nothing written
