@@ -31,9 +31,15 @@ def write_coco(root: str, split: str, images: Iterable[CocoImage],
     for file_name, pixels, boxes in images:
         height, width = pixels.shape[:2]
         path = osp.join(root, 'images', file_name)
-        if not cv2.imwrite(path, np.ascontiguousarray(pixels)):
+        try:
+            written = cv2.imwrite(path, np.ascontiguousarray(pixels))
+        except cv2.error as err:  # e.g. no writer for the extension
             raise OSError(f'OpenCV could not write {path}: give the file '
-                          'name an image extension such as .png or .jpg')
+                          'name an image extension such as .png or .jpg '
+                          f'({err})') from err
+        if not written:
+            raise OSError(f'OpenCV could not write {path}: is the folder '
+                          'writable?')
         image_id = len(entries) + 1
         entries.append(dict(id=image_id, file_name=file_name, width=width,
                             height=height))
