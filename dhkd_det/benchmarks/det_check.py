@@ -32,6 +32,7 @@ class DetCheck:
         # COCO's 80 categories, so that the configs' class list and label
         # mapping apply unchanged
         classes = CocoDataset.METAINFO['classes']
+        self.num_classes = len(classes)
         self.val_ann = write_tiny_coco(self.root, 'val', sizes.det_val,
                                        sizes.det_image, seed=1,
                                        classes=classes)
@@ -82,10 +83,10 @@ class DetCheck:
             # ResNet-18 and a 64-wide FPN instead of R50 / R101; the
             # teacher is the student with plain heads
             student = cfg.model.student
-            cfg.model.teacher = shrink_detector(student, kind, dual=False,
-                                                num_classes=80)
-            cfg.model.student = shrink_detector(student, kind, dual=True,
-                                                num_classes=80)
+            cfg.model.teacher = shrink_detector(
+                student, kind, dual=False, num_classes=self.num_classes)
+            cfg.model.student = shrink_detector(
+                student, kind, dual=True, num_classes=self.num_classes)
         runner = build_runner(cfg)
         # the teacher's own random weights, loaded back as its checkpoint
         torch.save({'state_dict': runner.model.teacher.state_dict()},
