@@ -6,26 +6,11 @@ import os.path as osp
 import subprocess
 import sys
 
-import torch
+# save_teacher: tests import it from here
+from dhkd_det.testing import save_teacher, write_random_cifar  # noqa: F401
 
 REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
 TESTS = osp.join(REPO, 'tests')
-
-
-def save_teacher(path, arch='resnet8', num_classes=10, layout='crd', seed=0):
-    """A randomly initialised zoo teacher saved like CRD/mdistiller
-    ({'model': state_dict}) or like our trainer ({'state_dict': ...})."""
-    from mmengine.registry import MODELS
-    torch.manual_seed(seed)
-    net = MODELS.build(dict(type=arch, num_classes=num_classes))
-    sd = net.state_dict()
-    if layout == 'crd':
-        ckpt = {'model': sd, 'epoch': 240, 'best_acc': 73.1}
-    else:
-        ckpt = {'state_dict': {f'student.network.{k}': v
-                               for k, v in sd.items()}, 'meta': {}}
-    torch.save(ckpt, path)
-    return net
 
 
 def write_override_config(path, base, data_root, extra=''):
@@ -74,10 +59,9 @@ def small_project(root, config='configs/dhkd/cifar100_res32x4_res8x4.py',
     """Under ``root``: a 10-class CIFAR-format set in ``data/``, a resnet8
     teacher in ``teacher.pth``, and an override config of ``config`` on
     both (the teacher set in it); returns the config path."""
-    from conftest import make_cifar
     if not (root / 'teacher.pth').is_file():
-        make_cifar(str(root / 'data'), num_classes=10, n_train=n_train,
-                   n_test=n_test)
+        write_random_cifar(str(root / 'data'), num_classes=10,
+                           n_train=n_train, n_test=n_test)
         save_teacher(root / 'teacher.pth')
     extra = f"model['teacher_ckpt'] = {str(root / 'teacher.pth')!r}\n" + \
         extra

@@ -15,9 +15,10 @@ pytest.importorskip('mmcv.ops')
 from mmengine.config import Config  # noqa: E402
 
 from conftest import free_port  # noqa: E402
-from det_utils import (REPO, SMALL_FASTER_RCNN, mmdet_scope,  # noqa
-                       save_detector, small_data_cfg, write_config,
-                       write_tiny_coco)
+from det_utils import (REPO, mmdet_scope, save_detector,  # noqa
+                       write_config)
+from dhkd_det.testing import (SMALL_FASTER_RCNN, small_data_cfg,  # noqa: E402
+                              write_tiny_coco)
 
 DHKD_CFG = osp.join(REPO, 'configs', 'dhkd', 'coco_faster_rcnn_r101_r50.py')
 

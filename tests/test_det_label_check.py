@@ -12,8 +12,9 @@ from mmengine.config import Config  # noqa: E402
 from mmengine.logging import MMLogger  # noqa: E402
 
 import dhkd_det  # noqa: E402,F401
-from det_utils import (CLASSES, mmdet_scope, small_faster_rcnn,  # noqa
-                       small_retinanet, write_tiny_coco)
+from det_utils import mmdet_scope  # noqa: E402,F401
+from dhkd_det.testing import (CLASSES, small_faster_rcnn,  # noqa: E402
+                              small_retinanet, write_tiny_coco)
 from dhkd_det.checks.labels import (check_label_range,  # noqa: E402
                                          detector_class_count)
 

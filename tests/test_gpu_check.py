@@ -1,13 +1,18 @@
 """tools/benchmarks/gpu_check.py --smoke: every part of the GPU check runs
 on the CPU and reports numbers, so the script is known to work before the
-one run it gets on a GPU."""
+one run it gets on a GPU; and the harness of dhkd_det.benchmarks it is
+made of."""
 import json
 import numbers
 import subprocess
 import sys
+import time
 
 import pytest
 import torch
+
+from dhkd_det.benchmarks import Report, count_host_syncs, summarise_syncs
+from dhkd_det.benchmarks.interleaved import interleaved_times
 
 from cls_utils import REPO, run_tool
 
@@ -80,3 +85,45 @@ def test_without_cuda_it_says_so():
                           capture_output=True, text=True, timeout=300)
     assert proc.returncode != 0
     assert 'no CUDA device' in proc.stderr and '--smoke' in proc.stderr
+
+
+def test_report_records_errors_and_time_limits(tmp_path):
+    report = Report(str(tmp_path / 'r.json'), budget=60)
+    report.part('fine', lambda: dict(value=1), cap=10)
+    report.part('broken', lambda: 1 / 0, cap=10)
+    report.part('hung', lambda: time.sleep(5), cap=1)
+    written = json.loads((tmp_path / 'r.json').read_text())
+    assert written == report.data
+    assert written['fine']['value'] == 1
+    assert written['broken']['error'].startswith('ZeroDivisionError')
+    assert 'PartTimeout' in written['hung']['error']
+    assert written['hung']['seconds'] < 4
+    spent = Report(None, budget=0)
+    assert 'skipped' in spent.run(lambda: dict(value=1), cap=10)
+
+
+def _reads_twice(x):
+    return float(x.sum()) + x.max().item()
+
+
+def test_host_syncs_are_counted_by_caller_on_cpu():
+    x = torch.arange(4.0)
+    with count_host_syncs('cpu') as counts:
+        _reads_twice(x)
+        _reads_twice(x)
+        x + 1  # no read
+    (where, n), = counts.items()
+    assert n == 4
+    assert where.startswith(f'{__name__}:') and '(_reads_twice)' in where
+    summary = summarise_syncs(counts, iters=2)
+    assert summary['per_iter'] == 2
+    assert summary['per_iter_by_package'] == {__name__: 2}
+
+
+def test_interleaved_times_rotate_the_order():
+    order = []
+    steps = {name: (lambda name=name: order.append(name)) for name in 'abc'}
+    times = interleaved_times(steps, rounds=2, warmup=1)
+    assert order == list('abc' 'bca' 'cab')
+    assert {name: len(ts) for name, ts in times.items()} == dict(a=2, b=2,
+                                                                  c=2)

@@ -1,5 +1,6 @@
 from .cifar import CIFAR100, write_cifar
 from .cifar_fetch import fetch_cifar100
+from .coco import write_coco
 from .collate import pass_through_collate
 from .digits import (digit_split, digits_as_cifar, digits_as_coco,
                      load_digits_images)
@@ -7,8 +8,7 @@ from .imagenet import ImageNet
 from .preprocessor import ClsDataPreprocessor
 
 __all__ = [
-    'CIFAR100', 'write_cifar', 'fetch_cifar100', 'digits_as_cifar',
-    'digits_as_coco', 'digit_split',
-    'load_digits_images', 'pass_through_collate', 'ImageNet',
-    'ClsDataPreprocessor'
+    'CIFAR100', 'write_cifar', 'fetch_cifar100', 'write_coco',
+    'digits_as_cifar', 'digits_as_coco', 'digit_split', 'load_digits_images',
+    'pass_through_collate', 'ImageNet', 'ClsDataPreprocessor'
 ]

@@ -2,9 +2,6 @@
 shipped inside the package: nothing is downloaded) written in the on-disk
 formats our configs read, for the offline demos and quick experiments:
 CIFAR's pickles for classification, COCO JSON + image files for detection."""
-import json
-import os
-import os.path as osp
 from typing import Dict, List, Tuple
 
 import numpy as np
@@ -12,6 +9,7 @@ import torch
 import torch.nn.functional as F
 
 from .cifar import write_cifar
+from .coco import write_coco
 
 
 def _sklearn_digits():
@@ -104,35 +102,23 @@ def digits_as_coco(root: str, num_train: int = 400, num_val: int = 100,
     # the largest size once, then each digit is resized down to its own
     x_tr, x_te, y_tr, y_te = load_digits_images(hi, seed)
     idx_tr, idx_te = digit_split(seed)
-    os.makedirs(osp.join(root, 'images'), exist_ok=True)
-    os.makedirs(osp.join(root, 'annotations'), exist_ok=True)
     summary = {}
     for split_id, (split, count, pool, labels, index) in enumerate(
             (('train', num_train, x_tr, y_tr, idx_tr),
              ('val', num_val, x_te, y_te, idx_te))):
         rng = np.random.default_rng([seed, split_id])
-        images, anns = [], []
-        for i in range(count):
-            img, boxes = _digit_canvas(rng, cv2, pool[..., 0], canvas,
-                                       (lo, hi), max_digits)
-            file_name = f'{split}_{i:04d}.png'
-            cv2.imwrite(osp.join(root, 'images', file_name),
-                        np.ascontiguousarray(img[..., ::-1]))  # RGB -> BGR
-            images.append(dict(id=i + 1, file_name=file_name, width=canvas,
-                               height=canvas))
-            for (x, y, w, h), k in boxes:
-                anns.append(dict(
-                    id=len(anns) + 1, image_id=i + 1,
-                    category_id=int(labels[k]) + 1, bbox=[x, y, w, h],
-                    area=float(w * h), iscrowd=0,
-                    digit_index=int(index[k])))
-        ann_file = osp.join(root, 'annotations', f'{split}.json')
-        with open(ann_file, 'w') as f:
-            json.dump(dict(images=images, annotations=anns,
-                           categories=[dict(id=d + 1, name=str(d))
-                                       for d in range(10)]), f)
-        summary[split] = dict(images=count, boxes=len(anns),
-                              ann_file=ann_file)
+        canvases = [_digit_canvas(rng, cv2, pool[..., 0], canvas, (lo, hi),
+                                  max_digits) for _ in range(count)]
+        ann_file = write_coco(
+            root, split,
+            [(f'{split}_{i:04d}.png', img[..., ::-1],  # RGB -> BGR
+              [dict(bbox=list(box), label=int(labels[k]),
+                    digit_index=int(index[k])) for box, k in drawn])
+             for i, (img, drawn) in enumerate(canvases)],
+            [str(d) for d in range(10)])
+        summary[split] = dict(
+            images=count, boxes=sum(len(drawn) for _, drawn in canvases),
+            ann_file=ann_file)
     return summary
 
 

@@ -13,14 +13,14 @@ import pickle
 import tempfile
 import time
 
-import numpy as np
 import torch
 from mmengine.dataset import default_collate
 from PIL import Image
 from torch.utils.data import DataLoader, Dataset
 from torchvision import transforms
 
-from dhkd_det.datasets import CIFAR100, ClsDataPreprocessor, write_cifar
+from dhkd_det.datasets import CIFAR100, ClsDataPreprocessor
+from dhkd_det.testing import write_random_cifar
 
 MEAN = (0.5071, 0.4867, 0.4408)
 STD = (0.2675, 0.2565, 0.2761)
@@ -80,13 +80,8 @@ def main():
     with tempfile.TemporaryDirectory() as tmp:
         data_root = args.data_root
         if data_root is None:
-            rng = np.random.default_rng(0)
-            images = rng.integers(0, 256, (args.num_images, 32, 32, 3),
-                                  dtype=np.uint8)
-            labels = rng.integers(0, 100, args.num_images)
-            names = [f'class_{i}' for i in range(100)]
-            write_cifar(tmp, (images, labels), (images[:1], labels[:1]),
-                        names)
+            write_random_cifar(tmp, num_classes=100,
+                               n_train=args.num_images, n_test=1)
             data_root = tmp
         ours = CIFAR100(data_root, 'train', check_md5=args.data_root
                         is not None)

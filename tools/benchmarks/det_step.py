@@ -19,7 +19,6 @@ import copy
 import os.path as osp
 import statistics
 import sys
-import time
 
 sys.path.insert(0, osp.dirname(osp.dirname(osp.dirname(
     osp.abspath(__file__)))))
@@ -27,28 +26,22 @@ sys.path.insert(0, osp.dirname(osp.dirname(osp.dirname(
 import torch  # noqa: E402
 from mmdet.registry import MODELS  # noqa: E402
 from mmdet.testing import demo_mm_inputs  # noqa: E402
-from mmengine.config import Config  # noqa: E402
 from mmengine.logging import MMLogger  # noqa: E402
 from mmengine.optim import OptimWrapper  # noqa: E402
 from mmengine.registry import init_default_scope  # noqa: E402
 
 import dhkd_det  # noqa: E402,F401
+from dhkd_det.benchmarks.interleaved import interleaved_times  # noqa: E402
 from dhkd_det.models import plain_student_state  # noqa: E402
-
-MMDET_CONFIGS = osp.join(osp.dirname(sys.modules['mmdet'].__file__), '.mim',
-                         'configs', 'faster_rcnn')
+from dhkd_det.testing import (CONFIGS, mmdet_model, resnet_fpn,  # noqa: E402
+                              set_heads, with_overrides)
 
 
 def detector(depth: int, dual: bool) -> dict:
-    model = copy.deepcopy(Config.fromfile(osp.join(
-        MMDET_CONFIGS, 'faster-rcnn_r50_fpn_2x_coco.py')).model)
-    model.backbone.update(depth=depth, init_cfg=None)
-    if depth < 50:
-        model.neck.in_channels = [64, 128, 256, 512]
-    if dual:
-        model.roi_head.type = 'DualStandardRoIHead'
-        model.roi_head.bbox_head.type = 'DualShared2FCBBoxHead'
-    return model
+    """MMDetection's Faster R-CNN with a ResNet of ``depth`` (random init,
+    full-width FPN), with DHKD's dual heads or the plain ones."""
+    return set_heads(with_overrides(mmdet_model(CONFIGS['faster_rcnn']),
+                                    resnet_fpn(depth)), dual)
 
 
 def sampled_rois(distiller, data) -> torch.Tensor:
@@ -62,12 +55,6 @@ def sampled_rois(distiller, data) -> torch.Tensor:
                   mode='loss')
     del roi_head._bbox_forward
     return seen[0]
-
-
-def timed(fn) -> float:
-    start = time.perf_counter()
-    fn()
-    return time.perf_counter() - start
 
 
 def main():
@@ -120,13 +107,7 @@ def main():
         'DHKD step': lambda: distiller.train_step(
             copy.deepcopy(data), wrappers[distiller]),
     }
-    times = {name: [] for name in steps}
-    names = list(steps)
-    for i in range(args.warmup + args.iters):
-        for name in names[i % 3:] + names[:i % 3]:  # rotate the order
-            t = timed(steps[name])
-            if i >= args.warmup:
-                times[name].append(t)
+    times = interleaved_times(steps, args.iters, args.warmup)
     # the fastest run is the one least disturbed by other work on the
     # machine; the median shows how noisy the machine was
     best = {name: min(ts) for name, ts in times.items()}

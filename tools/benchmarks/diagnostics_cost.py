@@ -7,16 +7,15 @@ Times the DHKD training step (resnet32x4 -> resnet8x4, as
 registered but between two measurements (its ``before_train_iter`` /
 ``after_train_iter`` run around every step, the probe stays off), and
 prints the ratio b/a (target: 1, within the machine's noise) as the median
-of the ratios within a round, the variants run round-robin on their own
-copies of the model.  It also prints (c) a measuring step over (a): the
-price paid once per ``interval`` iterations.
+of the ratios within a round, the variants run round-robin, in rotating
+order, on their own copies of the model.  It also prints (c) a measuring
+step over (a): the price paid once per ``interval`` iterations.
 """
 import argparse
 import copy
 import os.path as osp
 import statistics
 import sys
-import time
 from types import SimpleNamespace
 
 sys.path.insert(0, osp.dirname(osp.dirname(osp.dirname(
@@ -27,10 +26,10 @@ from mmengine.logging import MessageHub  # noqa: E402
 from mmengine.optim import OptimWrapper  # noqa: E402
 
 import dhkd_det  # noqa: E402,F401
+from dhkd_det.benchmarks.cls_step import (build_cls_distiller,  # noqa: E402
+                                          random_batch)
+from dhkd_det.benchmarks.interleaved import interleaved_times  # noqa: E402
 from dhkd_det.engine import GradDiagnosticsHook  # noqa: E402
-
-sys.path.insert(0, osp.dirname(osp.abspath(__file__)))
-from train_step import build_distiller  # noqa: E402
 
 
 def main():
@@ -39,10 +38,8 @@ def main():
     parser.add_argument('--rounds', type=int, default=11)
     args = parser.parse_args()
     torch.manual_seed(0)
-    base = build_distiller()
-    data = dict(inputs=torch.randint(0, 256, (args.batch, 3, 32, 32),
-                                     dtype=torch.uint8),
-                data_samples=torch.randint(0, 100, (args.batch, )))
+    base = build_cls_distiller()
+    data = random_batch(args.batch)
     variants = {}
     for name in ('plain', 'hook_idle', 'hook_measuring'):
         model = copy.deepcopy(base)
@@ -61,21 +58,18 @@ def main():
 
     def step(name):
         model, wrapper, hook, runner = variants[name]
-        start = time.perf_counter()
         if hook is not None:
             hook.before_train_iter(runner, 0)
         model.train_step(data, wrapper)
         if hook is not None:
             hook.after_train_iter(runner, 0)
-        return time.perf_counter() - start
 
-    for name in variants:  # warm-up
-        step(name)
-    idle, measuring = [], []
-    for _ in range(args.rounds):
-        t = {name: step(name) for name in variants}
-        idle.append(t['hook_idle'] / t['plain'])
-        measuring.append(t['hook_measuring'] / t['plain'])
+    times = interleaved_times(
+        {name: lambda name=name: step(name) for name in variants},
+        args.rounds, warmup=1)
+    idle = [i / p for i, p in zip(times['hook_idle'], times['plain'])]
+    measuring = [m / p for m, p in zip(times['hook_measuring'],
+                                       times['plain'])]
     print(f'hook idle / no hook:      {statistics.median(idle):.3f} '
           f'(median of {args.rounds} rounds; min {min(idle):.3f}, '
           f'max {max(idle):.3f})')

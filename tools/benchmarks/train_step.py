@@ -28,66 +28,18 @@ import copy
 import os.path as osp
 import statistics
 import sys
-import time
 
 sys.path.insert(0, osp.dirname(osp.dirname(osp.dirname(
     osp.abspath(__file__)))))
 
 import torch  # noqa: E402
-import torch.nn.functional as F  # noqa: E402
 from mmengine.optim import OptimWrapper  # noqa: E402
-from mmengine.registry import MODELS  # noqa: E402
 
 import dhkd_det  # noqa: E402,F401
+from dhkd_det.benchmarks.cls_step import (build_cls_distiller,  # noqa: E402
+                                          plain_loop_step, random_batch, sgd)
+from dhkd_det.benchmarks.interleaved import interleaved_times  # noqa: E402
 from dhkd_det.optim import GradAlignOptimWrapper  # noqa: E402
-from dhkd_det.losses.binary_kl import binary_kl_norm  # noqa: E402
-
-NUM_CLASSES = 100
-TEMPERATURE = 2.0
-SGD = dict(lr=0.05, momentum=0.9, weight_decay=5e-4)  # the CIFAR recipe
-
-
-def build_distiller() -> torch.nn.Module:
-    """The DHKD model of configs/_base_/dhkd_cifar100.py."""
-    distiller = MODELS.build(dict(
-        type='ClsDistiller',
-        student=dict(type='DualHeadClassifier',
-                     network=dict(type='resnet8x4', num_classes=NUM_CLASSES),
-                     aux_head='nonlinear'),
-        teacher=dict(type='resnet32x4', num_classes=NUM_CLASSES),
-        task_losses=dict(main=dict(type='CELoss')),
-        distill_losses=dict(aux=dict(type='BinaryKLNormLoss',
-                                     temperature=TEMPERATURE)),
-        data_preprocessor=dict(type='ClsDataPreprocessor', pad_crop=4,
-                               flip=True)))
-    distiller.teacher_loaded = True  # random-init teacher, nothing to load
-    return distiller.train()
-
-
-def raw_step(distiller, optimizer):
-    """One step of (b) on the modules of ``distiller``, no MMEngine."""
-    preprocess = distiller.data_preprocessor
-    student, teacher = distiller.student, distiller.teacher
-
-    def step(data):
-        batch = preprocess(data, True)
-        x, y = batch['inputs'], batch['data_samples']
-        with torch.no_grad():
-            t_logits = teacher(x)
-        main, aux = student(x)
-        loss = F.cross_entropy(main, y) + binary_kl_norm(aux, t_logits,
-                                                         TEMPERATURE)
-        loss.backward()
-        optimizer.step()
-        optimizer.zero_grad()
-
-    return step
-
-
-def timed(fn, data) -> float:
-    start = time.perf_counter()
-    fn(data)
-    return time.perf_counter() - start
 
 
 def main():
@@ -100,34 +52,21 @@ def main():
     args = parser.parse_args()
     torch.manual_seed(0)
 
-    base = build_distiller()
+    base = build_cls_distiller()
     models = {name: copy.deepcopy(base) for name in 'abc'}
-
-    def sgd(model):
-        return torch.optim.SGD(model.parameters(), **SGD)
-
     wa = OptimWrapper(sgd(models['a']))
     wc = GradAlignOptimWrapper(sgd(models['c']))
+    plain = plain_loop_step(models['b'], sgd(models['b']))
+    data = random_batch(args.batch)
     steps = {
         '(a) ClsDistiller.train_step':
-            lambda d: models['a'].train_step(d, wa),
-        '(b) plain PyTorch loop': raw_step(models['b'], sgd(models['b'])),
+            lambda: models['a'].train_step(data, wa),
+        '(b) plain PyTorch loop': lambda: plain(data),
         '(c) (a) + GradAlignOptimWrapper':
-            lambda d: models['c'].train_step(d, wc),
+            lambda: models['c'].train_step(data, wc),
     }
-    data = dict(
-        inputs=torch.randint(0, 256, (args.batch, 3, 32, 32),
-                             dtype=torch.uint8),
-        data_samples=torch.randint(0, NUM_CLASSES, (args.batch, )))
-
+    times = interleaved_times(steps, args.iters, args.warmup)
     names = list(steps)
-    times = {name: [] for name in names}
-    for i in range(args.warmup + args.iters):
-        # rotate the order too, so that no variant always follows another
-        for name in names[i % 3:] + names[:i % 3]:
-            t = timed(steps[name], data)
-            if i >= args.warmup:
-                times[name].append(t)
     med = {name: statistics.median(ts) for name, ts in times.items()}
     a, b, c = (times[name] for name in names)
     print(f'resnet32x4 -> resnet8x4 (nonlinear aux), batch {args.batch} x '
