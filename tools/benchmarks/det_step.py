@@ -32,7 +32,7 @@ from mmengine.registry import init_default_scope  # noqa: E402
 
 import dhkd_det  # noqa: E402,F401
 from dhkd_det.benchmarks.interleaved import interleaved_times  # noqa: E402
-from dhkd_det.models import plain_student_state  # noqa: E402
+from dhkd_det.checkpoint.export import plain_student_state  # noqa: E402
 from dhkd_det.testing import (CONFIGS, mmdet_model, resnet_fpn,  # noqa: E402
                               set_heads, with_overrides)
 
