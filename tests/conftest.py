@@ -23,3 +23,22 @@ def free_port() -> int:
 def pytest_configure(config):
     config.addinivalue_line(
         'markers', 'slow: runs the real tools as subprocesses (minutes)')
+
+
+@pytest.fixture
+def registered():
+    """``registered(registry, obj)`` registers ``obj`` (a class or a
+    factory) under its name for one test and removes it afterwards, so no
+    test module changes MMEngine's global registries by being imported."""
+    added = []
+
+    def register(registry, obj):
+        name = obj.__name__
+        assert name not in registry.module_dict, name
+        registry.register_module(module=obj)
+        added.append((registry, name))
+        return obj
+
+    yield register
+    for registry, name in added:
+        registry._module_dict.pop(name)

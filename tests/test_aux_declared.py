@@ -14,7 +14,6 @@ from dhkd_det.checkpoint.for_test import load_for_test
 from dhkd_det.models import aux_state_keys
 
 
-@MODELS.register_module(force=True)
 def resnet8_auxiliary_norm(num_classes=10):
     """resnet8 with a user module whose name holds 'aux' but which is no
     auxiliary classifier: part of the deployed network."""
@@ -24,7 +23,8 @@ def resnet8_auxiliary_norm(num_classes=10):
 
 
 @pytest.fixture
-def setup(tmp_path):
+def setup(tmp_path, registered):
+    registered(MODELS, resnet8_auxiliary_norm)
     teacher = tmp_path / 'teacher.pth'
     save_teacher(teacher)
     cfg = dict(

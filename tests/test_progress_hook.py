@@ -6,7 +6,6 @@ import torch
 import torch.nn as nn
 from mmengine.evaluator import BaseMetric
 from mmengine.model import BaseModel
-from mmengine.registry import METRICS
 from mmengine.runner import Runner
 
 from dhkd_det.engine import ProgressHook
@@ -27,7 +26,6 @@ class ConstantLoss(BaseModel):
         return [x]
 
 
-@METRICS.register_module(force=True)
 class FixedTop1(BaseMetric):
 
     def process(self, data_batch, data_samples):
@@ -47,7 +45,7 @@ def run(tmp_path, hook, epochs=3, val_interval=2):
                   collate_fn=collate)
     runner = Runner(
         model=ConstantLoss(), work_dir=str(tmp_path), train_dataloader=loader,
-        val_dataloader=loader, val_evaluator=dict(type='FixedTop1'),
+        val_dataloader=loader, val_evaluator=[FixedTop1()],
         optim_wrapper=dict(optimizer=dict(type='SGD', lr=0.0)),
         train_cfg=dict(by_epoch=True, max_epochs=epochs,
                        val_interval=val_interval),
