@@ -20,9 +20,13 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def pytest_configure(config):
-    config.addinivalue_line(
-        'markers', 'slow: runs the real tools as subprocesses (minutes)')
+def pytest_collection_modifyitems(config, items):
+    """Every test under tests/e2e/ runs the tools end to end (subprocesses,
+    training): it is ``slow`` (registered in pytest.ini) without each file
+    saying so; elsewhere a test that starts a process says it itself."""
+    for item in items:
+        if 'e2e' in item.path.parts:
+            item.add_marker(pytest.mark.slow)
 
 
 @pytest.fixture

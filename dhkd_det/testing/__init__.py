@@ -4,7 +4,7 @@ pointing MMDetection's loaders at such a set, a random CIFAR-format set and
 random teacher checkpoints.  Everything is generated: nothing is
 downloaded."""
 from .checkpoints import save_teacher
-from .cifar import write_random_cifar
+from .cifar import write_cifar_archive, write_random_cifar
 from .coco import CLASSES, write_tiny_coco
 from .data_cfg import (IMG_SCALE, coco_dataset, coco_loaders, coco_pipelines,
                        small_data_cfg)
@@ -21,5 +21,6 @@ __all__ = [
     'mmdet_configs', 'mmdet_model', 'resnet_fpn', 'save_teacher',
     'set_heads', 'shrink_detector', 'small_cascade_rcnn', 'small_data_cfg',
     'small_faster_rcnn', 'small_overrides', 'small_retinanet',
-    'with_overrides', 'write_random_cifar', 'write_tiny_coco'
+    'with_overrides', 'write_cifar_archive', 'write_random_cifar',
+    'write_tiny_coco'
 ]

@@ -1,7 +1,12 @@
-"""A small random classification set in CIFAR's on-disk layout."""
+"""A small random classification set in CIFAR's on-disk layout, as a folder
+or as the official archive."""
+import os.path as osp
+import shutil
+import tarfile
 from typing import List, Tuple
 
 import numpy as np
+from torchvision.datasets.utils import calculate_md5
 
 from ..datasets import write_cifar
 
@@ -27,3 +32,18 @@ def write_random_cifar(root: str, num_classes: int = 10, n_train: int = 64,
     class_names = [f'class_{i}' for i in range(num_classes)]
     write_cifar(str(root), train, test, class_names)
     return train, test, class_names
+
+
+def write_cifar_archive(path: str, num_classes: int = 10, n_train: int = 12,
+                        n_test: int = 6) -> str:
+    """A random set as ``cifar-100-python.tar.gz`` at ``path``, laid out as
+    the official archive (``cifar-100-python/{train,test,meta}``), for the
+    download path without a download; returns its md5."""
+    scratch = osp.join(osp.dirname(path), 'archive_content')
+    write_random_cifar(scratch, num_classes=num_classes, n_train=n_train,
+                       n_test=n_test)
+    with tarfile.open(path, 'w:gz') as tar:
+        tar.add(osp.join(scratch, 'cifar-100-python'),
+                arcname='cifar-100-python')
+    shutil.rmtree(scratch)
+    return calculate_md5(path)

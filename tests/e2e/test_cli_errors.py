@@ -9,7 +9,7 @@ import pytest
 
 from cls_utils import REPO, TESTS, python_tool, run_tool, small_project
 from conftest import make_cifar
-from test_cifar_fetch import write_archive
+from dhkd_det.testing import write_cifar_archive
 
 pytestmark = pytest.mark.slow  # each test runs a tool in a subprocess
 
@@ -111,7 +111,7 @@ def stubbed_download(*args):
 def test_quick_start_fetches_cifar100(tmp_path):
     # the README's first command, in a folder without data/
     archive = str(tmp_path / 'cifar-100-python.tar.gz')
-    write_archive(archive, num_classes=100, n_train=8, n_test=4)
+    write_cifar_archive(archive, num_classes=100, n_train=8, n_test=4)
     proc = run_tool(stubbed_download(
         'train.py', f'{REPO}/{CONFIG}', '--work-dir', str(tmp_path / 'wd'),
         # the stand-in data is not the official release

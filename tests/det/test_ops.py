@@ -55,6 +55,7 @@ def python(code, cwd, env=None, timeout=600):
 
 
 # ----- how a user reaches mmcv.ops ------------------------------------------
+@pytest.mark.slow
 def test_import_mmcv_ops_first_in_a_fresh_process(tmp_path):
     proc = python('import mmcv.ops; from mmcv import _ext; '
                   'print(getattr(_ext, "DHKD_SERVED", False))', tmp_path)
@@ -62,12 +63,14 @@ def test_import_mmcv_ops_first_in_a_fresh_process(tmp_path):
     assert proc.stdout.split()[-1] == str(not COMPILED)
 
 
+@pytest.mark.slow
 def test_import_mmdet_models_before_dhkd_det(tmp_path):
     proc = python('import mmdet.models, dhkd_det; print("ok")', tmp_path)
     assert proc.returncode == 0, proc.stderr[-3000:]
     assert proc.stdout.strip().endswith('ok')
 
 
+@pytest.mark.slow
 def test_forced_served_ops(tmp_path):
     proc = python('from mmcv import _ext; print(_ext.DHKD_SERVED)', tmp_path,
                   env=dict(DHKD_MMCV_OPS='torchvision'))
@@ -75,6 +78,7 @@ def test_forced_served_ops(tmp_path):
     assert proc.stdout.strip() == 'True'
 
 
+@pytest.mark.slow
 @needs_served
 def test_required_compiled_ops_missing_is_a_clear_error(tmp_path):
     proc = python('import mmcv.ops', tmp_path, env=dict(DHKD_MMCV_OPS='mmcv'))
@@ -83,12 +87,14 @@ def test_required_compiled_ops_missing_is_a_clear_error(tmp_path):
     assert 'DHKD_MMCV_OPS=compile bash tools/install.sh' in proc.stderr
 
 
+@pytest.mark.slow
 def test_unknown_ops_mode_is_a_clear_error(tmp_path):
     proc = python('import mmcv.ops', tmp_path, env=dict(DHKD_MMCV_OPS='gpu'))
     assert proc.returncode != 0
     assert "DHKD_MMCV_OPS='gpu' is not understood" in proc.stderr
 
 
+@pytest.mark.slow
 def test_status_command(tmp_path):
     proc = subprocess.run([sys.executable, '-m', 'dhkd_det.ops'],
                           cwd=tmp_path, capture_output=True, text=True)
@@ -438,6 +444,7 @@ print(json.dumps(result))
 '''
 
 
+@pytest.mark.slow
 @needs_compiled
 def test_tiny_detectors_train_alike_under_served_and_compiled(tmp_path):
     runs = {}
@@ -459,6 +466,7 @@ def test_tiny_detectors_train_alike_under_served_and_compiled(tmp_path):
 
 
 # ----- MMDetection's own train.py in a user's project ---------------------
+@pytest.mark.slow
 def test_mmdetection_train_tool_with_custom_imports(tmp_path):
     """A project config that pulls dhkd_det in by ``custom_imports`` trains
     with MMDetection's own tools/train.py, outside our checkout."""

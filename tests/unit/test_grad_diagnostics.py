@@ -38,6 +38,7 @@ def test_losses_with_opposite_gradients_measure_minus_one():
         assert cosine.item() == pytest.approx(-1)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize('variant', ['one_head', 'dual_head_ga'])
 def test_logged_while_training(variant, tmp_path):
     one_head = variant == 'one_head'

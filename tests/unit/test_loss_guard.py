@@ -48,6 +48,7 @@ def assert_epoch_1_is_the_last_good_one(wd):
                if v.is_floating_point())
 
 
+@pytest.mark.slow
 def test_exploding_loss_stops_the_run_before_it_is_saved(setup, tmp_path):
     proc, wd = train(setup, tmp_path, JUMP.format(gamma=1e7))
     assert proc.returncode != 0
@@ -59,6 +60,7 @@ def test_exploding_loss_stops_the_run_before_it_is_saved(setup, tmp_path):
     assert_epoch_1_is_the_last_good_one(wd)
 
 
+@pytest.mark.slow
 def test_non_finite_weights_are_never_saved(setup, tmp_path):
     # without the guard the run goes on to the end of epoch 2 and its
     # checkpoint, whose weights are inf / NaN by then

@@ -82,6 +82,7 @@ def test_missing_classes_are_left_out_and_one_class_is_an_error():
         neural_collapse(*stats_of(means[[0, 0]], torch.tensor([0, 0]), 3))
 
 
+@pytest.mark.slow
 def test_hook_logs_nc_metrics_with_the_accuracy(tmp_path):
     cfg = small_project(
         tmp_path, n_train=64, n_test=40,

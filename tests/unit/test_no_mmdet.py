@@ -3,6 +3,8 @@ mmcv and mmdet made unimportable, the package imports and a DHKD step runs."""
 import subprocess
 import sys
 
+import pytest
+
 from cls_utils import REPO
 
 SCRIPT = r'''
@@ -37,6 +39,7 @@ print('ok')
 '''
 
 
+@pytest.mark.slow
 def test_classification_without_mmcv_and_mmdet(tmp_path):
     proc = subprocess.run(
         [sys.executable, '-c', SCRIPT, str(tmp_path / 't.pth')], cwd=REPO,

@@ -4,31 +4,17 @@ tests never download."""
 import os
 import os.path as osp
 import shutil
-import tarfile
 from urllib.error import URLError
 
 import pytest
 from mmengine.config import Config
-from torchvision.datasets.utils import calculate_md5
 
 from conftest import make_cifar
 from dhkd_det.checks import check_data_roots
 from dhkd_det.datasets import CIFAR100, cifar_fetch
+from dhkd_det.testing import write_cifar_archive
 
 OFFICIAL_ARCHIVE_MD5 = cifar_fetch.ARCHIVE_MD5
-
-
-def write_archive(path, num_classes=10, n_train=12, n_test=6):
-    """A ``cifar-100-python.tar.gz`` laid out as the official one
-    (``cifar-100-python/{train,test,meta}``); returns its md5."""
-    scratch = osp.join(osp.dirname(path), 'archive_content')
-    make_cifar(scratch, num_classes=num_classes, n_train=n_train,
-               n_test=n_test)
-    with tarfile.open(path, 'w:gz') as tar:
-        tar.add(osp.join(scratch, 'cifar-100-python'),
-                arcname='cifar-100-python')
-    shutil.rmtree(scratch)
-    return calculate_md5(path)
 
 
 @pytest.fixture
@@ -37,7 +23,7 @@ def archive(tmp_path, monkeypatch):
     expected)."""
     path = str(tmp_path / 'source' / 'cifar-100-python.tar.gz')
     os.makedirs(osp.dirname(path))
-    monkeypatch.setattr(cifar_fetch, 'ARCHIVE_MD5', write_archive(path))
+    monkeypatch.setattr(cifar_fetch, 'ARCHIVE_MD5', write_cifar_archive(path))
     return path
 
 
