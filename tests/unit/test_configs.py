@@ -18,9 +18,10 @@ from cls_utils import REPO
 
 CONFIGS = osp.join(REPO, 'configs')
 ALL_FILES = sorted(glob.glob(osp.join(CONFIGS, '**', '*.py'), recursive=True))
-#: the configs one trains (bases excluded)
-RUN_CONFIGS = [p for p in ALL_FILES
-               if not osp.relpath(p, CONFIGS).startswith('_base_')]
+#: the configs one trains (bases, and the sweeps tools/reproduce.py reads,
+#: excluded)
+RUN_CONFIGS = [p for p in ALL_FILES if not osp.relpath(p, CONFIGS).startswith(
+    ('_base_', 'sweeps'))]
 CLS_CONFIGS = sorted(
     p for d in ('dhkd', 'kd', 'dkd', 'dist', 'teachers')
     for p in glob.glob(osp.join(CONFIGS, d, '*.py'))
