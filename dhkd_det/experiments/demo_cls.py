@@ -170,7 +170,10 @@ def argument_parser(parents: Sequence[argparse.ArgumentParser] = ()
                         help='data, teacher cache, runs and results.json')
     parser.add_argument('--epochs', type=_at_least_one, default=12,
                         help='epochs of every student')
-    parser.add_argument('--teacher-epochs', type=_at_least_one, default=30)
+    parser.add_argument('--teacher-epochs', type=_at_least_one, default=30,
+                        help=f'epochs of the {TEACHER} teacher: more than '
+                        "the students', so that it clearly beats the "
+                        'student alone')
     parser.add_argument('--seeds', type=int, nargs='+', default=[0],
                         help='seeds of the students (mean ± std over them '
                         'in the table); the data split and the teacher use '
