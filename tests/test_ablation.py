@@ -1,5 +1,6 @@
 """tools/analysis/ablate_heads.py: each variant's model is what its name
-says, rows aggregate seeds, and the tool runs end to end on small data."""
+says, rows aggregate seeds, and the tool runs end to end on small data,
+each run a child tools/train.py whose failure it reports."""
 import json
 
 import pytest
@@ -98,3 +99,19 @@ def test_overview_leaves_out_unlogged_panels(tmp_path):
     assert width / height == pytest.approx(2 * 4.2 / 3.4, abs=0.05)
     with pytest.raises(ValueError, match='none of the runs logged'):
         plot_panels(runs, [('val', 'nc1')], str(tmp_path / 'x.png'))
+
+
+def test_ablate_heads_names_a_failed_run(tmp_path):
+    cfg = small_project(tmp_path, n_train=16, n_test=8)
+    out = tmp_path / 'ablate'
+    missing = tmp_path / 'no_data'
+    proc = run_tool(python_tool(
+        'analysis/ablate_heads.py', cfg, '--variants', 'ce_only', '--out',
+        str(out), '--cfg-options',
+        f'train_dataloader.dataset.data_root={missing}'), cwd=str(tmp_path))
+    assert proc.returncode == 1
+    # the child's own error, then which run failed and where its output is
+    assert str(missing) in proc.stderr
+    log = out / 'ce_only' / 'seed_0' / 'train_stdout.log'
+    assert 'ablate_heads: ' in proc.stderr
+    assert f'full output: {log}' in proc.stderr

@@ -1,7 +1,15 @@
 """Building and running MMEngine's runner, the one way every tool, demo and
-experiment starts a run: ``build_runner`` for a loaded config,
-``train_in_process`` for a config file run to the end in this process."""
-from typing import Sequence
+experiment starts a run: ``build_runner`` for a loaded config, and the run
+launcher, which trains a config file with overrides in a work dir either in
+this process (``train_in_process``) or in a child process through
+``tools/train.py`` (``train_in_subprocess``).  Both start from the same
+``run_config``."""
+import os
+import os.path as osp
+import subprocess
+import sys
+from dataclasses import dataclass
+from typing import Optional, Sequence
 
 import torch
 import torch.distributed as dist
@@ -11,6 +19,11 @@ from mmengine.runner import Runner
 
 from ..utils.quiet import not_deprecation_notice
 from .config import load_config
+
+#: the command line a subprocess run goes through: the repository's own, so
+#: that the child checks data, labels and resumed checkpoints as users' runs
+TRAIN_TOOL = osp.join(osp.dirname(osp.dirname(osp.dirname(
+    osp.abspath(__file__)))), 'tools', 'train.py')
 
 
 def init_cpu_process_group(cfg: Config) -> None:
@@ -29,27 +42,105 @@ def build_runner(cfg: Config) -> Runner:
     return Runner.from_cfg(cfg)
 
 
-def train_in_process(config: str, options: dict, work_dir: str, name: str,
-                     hooks: Sequence[dict] = ()) -> Config:
-    """Trains ``config`` with ``options`` in this process, ``hooks`` added to
-    its custom_hooks and MMEngine's deprecation notices kept off the
-    console; returns the merged config.
+def run_config(config: str, options: Optional[dict], work_dir: str,
+               name: Optional[str] = None,
+               hooks: Sequence[dict] = ()) -> Config:
+    """The config a launched run trains: ``config`` with ``options``
+    (MMEngine's ``--cfg-options`` keys, checked as ``tools/train.py`` checks
+    them) in ``work_dir``, ``hooks`` added to its custom_hooks.
 
-    Several runs may follow each other in one process (the demos): ``name``,
-    unique among them, names each run's logger and visualizer instances.
-    MMEngine hands a Runner the existing instance of a name, and by default
-    the name is the start second (or MMDetection's fixed 'visualizer'), so
-    a later run would write its scalars into an earlier run's work dir.
+    ``name`` names the run's logger and visualizer instances.  MMEngine
+    hands a Runner the existing instance of a name, and by default the name
+    is the start second (or MMDetection's fixed 'visualizer'), so a later
+    run in the same process would write its scalars into an earlier run's
+    work dir; runs that follow each other in one process need unique names.
     """
     cfg = load_config(config, options, work_dir)
-    cfg.experiment_name = name.replace(' ', '_')
-    if cfg.get('visualizer'):
-        cfg.visualizer.pop('name', None)  # then it takes the run's name
+    if name is not None:
+        cfg.experiment_name = name.replace(' ', '_')
+        if cfg.get('visualizer'):
+            cfg.visualizer.pop('name', None)  # then it takes the run's name
     cfg.custom_hooks = list(cfg.get('custom_hooks', [])) + list(hooks)
+    return cfg
+
+
+def train_in_process(config: str, options: dict, work_dir: str, name: str,
+                     hooks: Sequence[dict] = ()) -> Config:
+    """Trains ``run_config(config, options, work_dir, name, hooks)`` to the
+    end in this process, MMEngine's deprecation notices kept off the
+    console; returns the merged config.  Several runs may follow each other
+    in one process (the demos): ``name`` must be unique among them."""
+    cfg = run_config(config, options, work_dir, name, hooks)
     runner = build_runner(cfg)
     runner.logger.addFilter(not_deprecation_notice)
     runner.train()
     return cfg
+
+
+class RunFailed(RuntimeError):
+    """A subprocess run exited with a non-zero status."""
+
+
+@dataclass(frozen=True)
+class SubprocessRun:
+    """What a child run left: the merged config file it trained (rerun it
+    by hand with ``tools/train.py CONFIG --work-dir WORK_DIR``), its work
+    dir, exit status and console output (stdout and stderr)."""
+    config: str
+    work_dir: str
+    returncode: int
+    log: str
+
+    def tail(self, chars: int = 3000) -> str:
+        """The last ``chars`` characters of the console output."""
+        with open(self.log, errors='replace') as f:
+            return f.read()[-chars:]
+
+    def check(self) -> 'SubprocessRun':
+        """This run when it succeeded; else raise ``RunFailed`` with the
+        output's tail and where the whole of it is."""
+        if self.returncode:
+            raise RunFailed(
+                f'{self.tail()}\nthe run in {self.work_dir} failed (exit '
+                f'status {self.returncode}; full output: {self.log}; rerun: '
+                f'python {TRAIN_TOOL} {self.config} --work-dir '
+                f'{self.work_dir})')
+        return self
+
+
+def train_in_subprocess(config: str, options: Optional[dict], work_dir: str,
+                        name: Optional[str] = None,
+                        hooks: Sequence[dict] = (),
+                        resume: bool = False) -> SubprocessRun:
+    """Trains ``run_config(config, options, work_dir, name, hooks)`` in a
+    child ``python tools/train.py``; returns its ``SubprocessRun`` whatever
+    its exit status (``.check()`` raises on failure).
+
+    The merged config is written with MMEngine's own ``Config.dump`` where
+    MMEngine's runner writes it (``work_dir/<config's file name>``), and the
+    child trains that file: the overrides reach it as a real config, not as
+    re-serialised ``--cfg-options``.  ``resume``: continue from the work
+    dir's latest checkpoint (``tools/train.py --resume``, which checks it
+    first), or start afresh when there is none; the console output is then
+    appended to the earlier session's ``train_stdout.log``.
+    """
+    if not osp.isfile(TRAIN_TOOL):
+        raise FileNotFoundError(
+            f'train_in_subprocess runs {TRAIN_TOOL}, which is not there: '
+            'it needs a source checkout of the repository (pip install -e '
+            '.), or train_in_process instead')
+    cfg = run_config(config, options, work_dir, name, hooks)
+    os.makedirs(work_dir, exist_ok=True)
+    merged = osp.join(work_dir, osp.basename(config))
+    cfg.dump(merged)
+    cmd = [sys.executable, TRAIN_TOOL, merged, '--work-dir', work_dir]
+    if resume:
+        cmd.append('--resume')
+    log = osp.join(work_dir, 'train_stdout.log')
+    with open(log, 'a' if resume else 'w') as f:
+        proc = subprocess.run(cmd, stdout=f, stderr=subprocess.STDOUT)
+    return SubprocessRun(config=merged, work_dir=work_dir,
+                         returncode=proc.returncode, log=log)
 
 
 def close_distributed() -> None:

@@ -3,8 +3,10 @@ seed and schedule trained with the probability-level loss (CE) alone, the
 logit-level loss alone, both on one head, and both on two heads (DHKD),
 optionally with gradient alignment.
 
-Each variant is an override config of the given classification config (kept
-in the output folder, so a row of the table can be rerun by hand).
+Each variant is an override config of the given classification config,
+trained by the run launcher of ``dhkd_det.apis`` (in this process or through
+``tools/train.py``); the merged config of each run stays in its work dir, so
+a row of the table can be rerun by hand.
 """
 import copy
 import json
@@ -12,10 +14,11 @@ import os
 import os.path as osp
 import statistics
 import time
-from typing import Callable, Dict, List, Sequence
+from typing import Callable, Dict, List, Optional, Sequence
 
 from mmengine.config import Config
 
+from ..apis import train_in_process, train_in_subprocess
 from ..analysis.panels import GRAD_GROUPS, overview_panels
 from ..analysis.curves import plot_panels, plot_runs
 from ..analysis.runs import Run, read_run
@@ -125,20 +128,21 @@ def ablation_rows(runs: Dict[str, Sequence[Run]]) -> List[Dict[str, str]]:
     return rows
 
 
-
 #: the panels of the ablation's one-figure overview (plots/ablation.png)
 OVERVIEW_PANELS = overview_panels('top1', ('val', 'nc1'))
 
-#: trains one variant: (override config file, work dir, label) -> None
-TrainFn = Callable[[str, str, str], None]
-
 
 def run_ablation(config: str, out: str, variants: Sequence[str],
-                 seeds: Sequence[int], train: TrainFn,
+                 seeds: Sequence[int], options: Optional[dict] = None,
+                 in_process: bool = False,
                  say: Callable[[str], None] = print,
                  title: str = '') -> dict:
     """Writes every variant's override config of ``config`` under
-    ``out/<variant>/seed_<seed>/``, trains each with ``train``, and writes
+    ``out/<variant>/seed_<seed>/``, trains each with ``options`` (MMEngine
+    ``--cfg-options`` keys, for every run) in a child ``tools/train.py``
+    (its console output in the work dir's ``train_stdout.log``; a failed run
+    raises ``RunFailed`` with its tail) or with ``in_process`` in this
+    process, a ``ProgressHook`` line per epoch on this console; and writes
     ``out/ablation.md``, ``out/ablation.json``, ``out/plots/*.png`` (every
     group of curves, and ``ablation.png``: top-1, head and backbone
     gradient cosines, NC1 side by side, titled ``title`` or the config's
@@ -162,8 +166,12 @@ def run_ablation(config: str, out: str, variants: Sequence[str],
             done = sum(len(r) for r in runs.values())
             say(f'[{done + 1}/{total}] {variant}, seed {seed} '
                 f'({time.time() - start:.0f} s so far)')
-            train(override, work_dir, variant if len(seeds) == 1
-                  else f'{variant} seed {seed}')
+            label = variant if len(seeds) == 1 else f'{variant} seed {seed}'
+            if in_process:
+                train_in_process(override, options, work_dir, label,
+                                 [dict(type='ProgressHook', label=label)])
+            else:
+                train_in_subprocess(override, options, work_dir).check()
             runs[variant].append(read_run(work_dir))
     rows = ablation_rows(runs)
     table = markdown_table(rows, first_columns=('variant', 'seeds'))

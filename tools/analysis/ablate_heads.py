@@ -10,13 +10,14 @@ curves.
 
 Any classification distillation config works, with any data set it names;
 --cfg-options (data roots, teacher checkpoint, epochs, ...) apply to every
-run.  Results go to --out (default work_dirs/ablate_<config>/): one work dir
-per variant and seed with its override config, ablation.md, ablation.json
-and plots/.
+run.  Each run is a child tools/train.py (dhkd_det.apis.train_in_subprocess)
+given its merged config.  Results go to --out (default
+work_dirs/ablate_<config>/): one work dir per variant and seed with its
+merged config and console output (train_stdout.log), ablation.md,
+ablation.json and plots/.
 """
 import argparse
 import os.path as osp
-import subprocess
 import sys
 import time
 
@@ -25,8 +26,9 @@ sys.path.insert(0, REPO)
 
 from mmengine.config import DictAction  # noqa: E402
 
+from dhkd_det.apis import RunFailed  # noqa: E402
 from dhkd_det.experiments.ablation import (DEFAULT_VARIANTS, VARIANTS,  # noqa
-                                        run_ablation)
+                                           run_ablation)
 
 
 def parse_args():
@@ -43,30 +45,6 @@ def parse_args():
     return parser.parse_args()
 
 
-def train(config: str, work_dir: str, options: dict) -> None:
-    cmd = [sys.executable, osp.join(REPO, 'tools', 'train.py'), config,
-           '--work-dir', work_dir]
-    if options:
-        cmd += ['--cfg-options'] + [f'{k}={_option(v)}'
-                                    for k, v in options.items()]
-    log = osp.join(work_dir, 'train_stdout.log')
-    with open(log, 'w') as f:
-        proc = subprocess.run(cmd, stdout=f, stderr=subprocess.STDOUT)
-    if proc.returncode:
-        with open(log) as f:
-            tail = f.read()[-3000:]
-        sys.exit(f'{tail}\nablate_heads: the run in {work_dir} failed '
-                 f'(full output: {log})')
-
-
-def _option(value) -> str:
-    """A parsed --cfg-options value back in DictAction's syntax."""
-    if isinstance(value, (list, tuple)):
-        inner = ','.join(_option(v) for v in value)
-        return f'[{inner}]' if isinstance(value, list) else f'({inner})'
-    return str(value)
-
-
 def main():
     args = parse_args()
     name = osp.splitext(osp.basename(args.config))[0]
@@ -74,11 +52,12 @@ def main():
     variants = list(args.variants) + (['dhkd_ga'] if args.ga and 'dhkd_ga'
                                       not in args.variants else [])
     start = time.time()
-    result = run_ablation(
-        args.config, out, variants, args.seeds,
-        train=lambda config, work_dir, label: train(config, work_dir,
-                                                    args.cfg_options),
-        say=lambda line: print(line, flush=True))
+    try:
+        result = run_ablation(args.config, out, variants, args.seeds,
+                              options=args.cfg_options,
+                              say=lambda line: print(line, flush=True))
+    except RunFailed as err:
+        sys.exit(f'ablate_heads: {err}')
     print(result['table'])
     print(f'table: {out}/ablation.md, curves: {out}/plots/ '
           f'({len(result["figures"])} figures; overview: '
