@@ -17,13 +17,13 @@ from mmengine.config import Config
 from mmengine.registry import RUNNERS
 from mmengine.runner import Runner
 
+from ..utils.paths import REPO
 from ..utils.quiet import not_deprecation_notice
 from .config import load_config
 
 #: the command line a subprocess run goes through: the repository's own, so
 #: that the child checks data, labels and resumed checkpoints as users' runs
-TRAIN_TOOL = osp.join(osp.dirname(osp.dirname(osp.dirname(
-    osp.abspath(__file__)))), 'tools', 'train.py')
+TRAIN_TOOL = osp.join(REPO, 'tools', 'train.py')
 
 
 def init_cpu_process_group(cfg: Config) -> None:
@@ -111,7 +111,8 @@ class SubprocessRun:
 def train_in_subprocess(config: str, options: Optional[dict], work_dir: str,
                         name: Optional[str] = None,
                         hooks: Sequence[dict] = (),
-                        resume: bool = False) -> SubprocessRun:
+                        resume: bool = False,
+                        env: Optional[dict] = None) -> SubprocessRun:
     """Trains ``run_config(config, options, work_dir, name, hooks)`` in a
     child ``python tools/train.py``; returns its ``SubprocessRun`` whatever
     its exit status (``.check()`` raises on failure).
@@ -122,7 +123,9 @@ def train_in_subprocess(config: str, options: Optional[dict], work_dir: str,
     re-serialised ``--cfg-options``.  ``resume``: continue from the work
     dir's latest checkpoint (``tools/train.py --resume``, which checks it
     first), or start afresh when there is none; the console output is then
-    appended to the earlier session's ``train_stdout.log``.
+    appended to the earlier session's ``train_stdout.log``.  ``env`` is
+    added to this process's environment for the child (e.g. its
+    ``CUDA_VISIBLE_DEVICES``).
     """
     if not osp.isfile(TRAIN_TOOL):
         raise FileNotFoundError(
@@ -138,7 +141,8 @@ def train_in_subprocess(config: str, options: Optional[dict], work_dir: str,
         cmd.append('--resume')
     log = osp.join(work_dir, 'train_stdout.log')
     with open(log, 'a' if resume else 'w') as f:
-        proc = subprocess.run(cmd, stdout=f, stderr=subprocess.STDOUT)
+        proc = subprocess.run(cmd, stdout=f, stderr=subprocess.STDOUT,
+                              env={**os.environ, **(env or {})})
     return SubprocessRun(config=merged, work_dir=work_dir,
                          returncode=proc.returncode, log=log)
 

@@ -13,13 +13,13 @@ from ..apis import build_runner, load_config
 from ..datasets import CIFAR100
 from ..losses import binary_kl_norm
 from ..testing import save_teacher, write_random_cifar
+from ..utils.paths import REPO
 from .host_syncs import summarise_syncs
 from .report import Report
 from .runs import benchmark_config, stop_loader_workers
 from .timers import WindowTimer, synchronize
 
 #: the checkout holding the configs the check measures
-REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 CLS_CONFIG = osp.join(REPO, 'configs/dhkd/cifar100_res32x4_res8x4.py')
 RECIPE_ITERS = 782 * 240  # CIFAR-100: 50,000 / 64 per epoch, 240 epochs
 

@@ -11,11 +11,11 @@ import torch
 from ..apis import build_runner
 from ..testing import (coco_dataset, dotted, shrink_detector,
                        write_tiny_coco)
+from ..utils.paths import REPO
 from .runs import benchmark_config, stop_loader_workers
 from .timers import PeakMemory, WindowTimer
 
 #: the checkout holding the configs the check measures
-REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 DET_CONFIGS = dict(
     faster_rcnn=osp.join(REPO, 'configs/dhkd/coco_faster_rcnn_r101_r50.py'),
     retinanet=osp.join(REPO, 'configs/dhkd/coco_retinanet_r101_r50.py'))

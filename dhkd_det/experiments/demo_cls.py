@@ -43,9 +43,9 @@ from ..analysis import read_run
 from ..apis import load_config, train_in_process
 from ..datasets import digits_as_cifar
 from ..utils.quiet import silence_library_warnings
+from ..utils.paths import REPO
 from .ablation import DEFAULT_VARIANTS, run_ablation
 
-REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 TEACHER, STUDENT = 'resnet20', 'resnet8'
 TEACHER_CONFIG = osp.join(REPO, 'configs', 'teachers', 'cifar100_resnet56.py')
 DHKD_CONFIG = osp.join(REPO, 'configs', 'dhkd', 'cifar100_res56_res20.py')

@@ -49,10 +49,10 @@ from ..datasets import digits_as_coco
 from ..testing import (CONFIGS, coco_loaders, dotted, mmdet_configs,
                        small_overrides)
 from ..utils.quiet import quiet_pycocotools
+from ..utils.paths import REPO
 
 #: the demo runs from a checkout: the distillation configs are the
 #: repository's
-REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 MMDET_CONFIGS = mmdet_configs()
 TEACHER_CONFIG = osp.join(MMDET_CONFIGS, 'faster_rcnn',
                           'faster-rcnn_r101_fpn_2x_coco.py')

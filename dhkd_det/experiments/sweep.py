@@ -22,8 +22,6 @@ import os
 import os.path as osp
 import queue
 import shlex
-import subprocess
-import sys
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor, as_completed
@@ -34,17 +32,17 @@ from mmengine.config import Config
 from mmengine.runner import find_latest_checkpoint
 
 from ..analysis.runs import read_run
+from ..apis.runner import TRAIN_TOOL, train_in_subprocess
 from ..checkpoint.atomic_file import atomic_write_text
+from ..utils.paths import REPO
 from .methods import METHODS, method_config
 
-REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
-TRAIN_TOOL = osp.join(REPO, 'tools', 'train.py')
 RESULTS_FILE = 'results.json'
 FAILED_FILE = 'failed.json'
 STDOUT_LOG = 'train_stdout.log'
 OVERRIDE_DIR = 'override'
-#: lines of a failed run's output kept in failed.json and printed
-TAIL_LINES = 30
+#: characters of a failed run's output kept in failed.json and printed
+TAIL_CHARS = 3000
 #: reading a config imports its custom_imports and edits sys.path: the
 #: pool's threads write their cells' configs one at a time
 _CONFIG_LOCK = threading.Lock()
@@ -200,32 +198,17 @@ def cell_state(work_dir: str) -> str:
     return 'new'
 
 
-def train_command(config: str, work_dir: str, options: Dict[str, object],
-                  resume: bool = False) -> List[str]:
-    return ([sys.executable, TRAIN_TOOL, config, '--work-dir', work_dir] +
-            (['--resume'] if resume else []) + option_args(options))
-
-
 def launch_cell(config: str, options: Dict[str, object], work_dir: str,
                 resume: bool = False,
                 env: Optional[Dict[str, str]] = None) -> Tuple[int, str]:
-    """Runs ``tools/train.py config --work-dir work_dir [--resume]
-    --cfg-options ...`` in a subprocess (``env`` added to this process's
-    environment), its output appended to ``<work_dir>/train_stdout.log``;
-    returns (exit code, the output's last lines).  The one place a sweep
-    starts a run."""
-    log = osp.join(work_dir, STDOUT_LOG)
-    with open(log, 'a') as f:
-        f.write(f'\n### {time.strftime("%Y-%m-%d %H:%M:%S")} '
-                f'{"resumed" if resume else "started"}\n')
-        f.flush()
-        proc = subprocess.run(
-            train_command(config, work_dir, options, resume),
-            stdout=f, stderr=subprocess.STDOUT,
-            env={**os.environ, **(env or {})})
-    with open(log, errors='replace') as f:
-        tail = f.readlines()[-TAIL_LINES:]
-    return proc.returncode, ''.join(tail)
+    """Trains ``config`` with ``options`` in ``work_dir`` through the
+    project's run launcher (``tools/train.py`` in a child process, the
+    merged config written as ``<work_dir>/<config name>``; ``env`` added to
+    its environment); returns (exit code, the output's tail).  The one
+    place a sweep starts a run."""
+    run = train_in_subprocess(config, options, work_dir, resume=resume,
+                              env=env)
+    return run.returncode, run.tail(TAIL_CHARS)
 
 
 #: (override config, cfg_options, work dir, resume, env) -> (rc, log tail)
@@ -239,8 +222,9 @@ def write_cell_config(sweep: Sweep, cell: Cell, work_dir: str) -> str:
     path."""
     os.makedirs(osp.join(work_dir, OVERRIDE_DIR), exist_ok=True)
     path = osp.join(work_dir, OVERRIDE_DIR, f'{cell.method}.py')
-    command = ' '.join(shlex.quote(a) for a in train_command(
-        path, work_dir, sweep.cfg_options))
+    merged = osp.join(work_dir, f'{cell.method}.py')
+    command = ' '.join(shlex.quote(a) for a in (
+        'python', TRAIN_TOOL, merged, '--work-dir', work_dir))
     atomic_write_text(path, method_config(
         cell.method, cell.pair, sweep.pairs[cell.pair], cell.seed,
         header=f'written by tools/reproduce.py for {sweep.file}; rerun:\n'

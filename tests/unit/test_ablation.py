@@ -60,6 +60,7 @@ def test_rows_average_over_seeds():
     assert 'cos_aux_head' not in row  # 0 by construction, not shown
 
 
+@pytest.mark.slow
 def test_ablate_heads_end_to_end(tmp_path):
     cfg = small_project(tmp_path, n_train=64, n_test=32)
     out = tmp_path / 'ablate'
@@ -101,6 +102,7 @@ def test_overview_leaves_out_unlogged_panels(tmp_path):
         plot_panels(runs, [('val', 'nc1')], str(tmp_path / 'x.png'))
 
 
+@pytest.mark.slow
 def test_ablate_heads_names_a_failed_run(tmp_path):
     cfg = small_project(tmp_path, n_train=16, n_test=8)
     out = tmp_path / 'ablate'
