@@ -104,9 +104,11 @@ def csv_table(rows: Sequence[Dict[str, str]],
     return out.getvalue()
 
 
-def mean_std(values: Sequence[float]) -> str:
+def mean_std(values: Sequence[Optional[float]]) -> str:
     """'mean ± std' over seeds (the sample std, n - 1), the value alone for
-    one seed, '-' for none."""
+    one seed, '-' for none (a None, a seed that did not log it, is left
+    out)."""
+    values = [v for v in values if v is not None]
     if not values:
         return '-'
     if len(values) == 1:

@@ -12,7 +12,6 @@ import copy
 import json
 import os
 import os.path as osp
-import statistics
 import time
 from typing import Callable, Dict, List, Optional, Sequence
 
@@ -22,7 +21,8 @@ from ..apis import train_in_process, train_in_subprocess
 from ..analysis.panels import GRAD_GROUPS, overview_panels
 from ..analysis.curves import plot_panels, plot_runs
 from ..analysis.runs import Run, read_run
-from ..analysis.summary import markdown_table
+from ..analysis.summary import markdown_table, mean_std
+from .overrides import override_config
 
 #: name -> (task losses on, logit-level loss on, aux head, gradient alignment)
 VARIANTS = {
@@ -78,27 +78,15 @@ def variant_config(base_file: str, cfg: Config, variant: str,
     hooks += [h for h in DIAGNOSTIC_HOOKS if task_head and logit_head or
               h['type'] != 'GradDiagnosticsHook']
     wrapper = 'GradAlignOptimWrapper' if ga else 'OptimWrapper'
-    return (f'# {variant} of {base_file} (written by ablate_heads.py)\n'
-            f'_base_ = {base_file!r}\n'
-            f'model = {model!r}\n'
-            f'optim_wrapper = dict(type={wrapper!r})\n'
-            f'custom_hooks = {hooks!r}\n'
-            f'default_hooks = dict(logger=dict(interval={GRAD_INTERVAL}))\n'
-            f'randomness = dict(seed={seed})\n')
+    return override_config(
+        base_file, [f'{variant} of {base_file} (written by ablate_heads.py)'],
+        model, wrapper, hooks, seed,
+        extra=f'default_hooks = dict(logger=dict(interval={GRAD_INTERVAL}))\n')
 
 
 def _last(run: Run, part: str, key: str):
     _, values = run.series(part, key)
     return values[-1] if values else None
-
-
-def _mean_std(values: List[float]) -> str:
-    values = [v for v in values if v is not None]
-    if not values:
-        return '-'
-    if len(values) == 1:
-        return f'{values[0]:.2f}'
-    return f'{statistics.mean(values):.2f} ± {statistics.stdev(values):.2f}'
 
 
 def ablation_rows(runs: Dict[str, Sequence[Run]]) -> List[Dict[str, str]]:
@@ -111,18 +99,18 @@ def ablation_rows(runs: Dict[str, Sequence[Run]]) -> List[Dict[str, str]]:
     rows = []
     for variant, seeds in runs.items():
         row = dict(variant=variant, seeds=str(len(seeds)))
-        row['top-1 last'] = _mean_std([_last(r, 'val', 'top1')
+        row['top-1 last'] = mean_std([_last(r, 'val', 'top1')
                                        for r in seeds])
-        row['top-1 best'] = _mean_std([
+        row['top-1 best'] = mean_std([
             max(r.series('val', 'top1')[1], default=None) for r in seeds])
         for key in ('nc1', 'nc2_etf'):
-            row[key] = _mean_std([_last(r, 'val', key) for r in seeds])
+            row[key] = mean_std([_last(r, 'val', key) for r in seeds])
         logged = {k for r in seeds for k in r.keys('train')}
         for kind in ('cos', 'conflict'):
             for group in GRAD_GROUPS:
                 key = f'grad/{kind}_{group}'
                 if key in logged:
-                    row[key[len('grad/'):]] = _mean_std(
+                    row[key[len('grad/'):]] = mean_std(
                         [_last(r, 'train', key) for r in seeds])
         rows.append(row)
     return rows

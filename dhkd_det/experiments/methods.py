@@ -14,6 +14,8 @@ from typing import Dict, List, Optional
 
 from mmengine.config import Config
 
+from .overrides import override_config
+
 #: the hooks that exist only to distil: a run without a teacher drops them
 DISTILL_HOOKS = ('DHKDHook', 'DistillScheduleHook')
 
@@ -135,12 +137,9 @@ def method_config(name: str, pair: str, pair_config: str, seed: int,
         eval_aux=method.aux_head)
     wrapper = 'GradAlignOptimWrapper' if method.grad_align else \
         'OptimWrapper'
-    comments = ''.join(f'# {line}\n' for line in header.splitlines())
     hooks = method_hooks(method, cfg.get('custom_hooks', []))
-    return (f'{comments}# {method.title} on pair {pair}, seed {seed}; '
-            f'hyper-parameters: {method.source}\n'
-            f'_base_ = {pair_config!r}\n'
-            f'model = {model!r}\n'
-            f'optim_wrapper = dict(type={wrapper!r})\n'
-            f'custom_hooks = {hooks!r}\n'
-            f'randomness = dict(seed={seed})\n')
+    return override_config(
+        pair_config, header.splitlines() + [
+            f'{method.title} on pair {pair}, seed {seed}; '
+            f'hyper-parameters: {method.source}'],
+        model, wrapper, hooks, seed)
