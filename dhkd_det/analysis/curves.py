@@ -59,11 +59,7 @@ def plot_runs(runs: Sequence[Run], out_dir: str) -> List[str]:
         if len(runs) > 1:
             axes.flat[0].legend(fontsize=8)
         fig.suptitle(title)
-        fig.tight_layout()
-        path = osp.join(out_dir, f'{name}.png')
-        fig.savefig(path, dpi=90)
-        plt.close(fig)
-        written.append(path)
+        written.append(save_figure(fig, osp.join(out_dir, f'{name}.png')))
     return written
 
 
@@ -96,6 +92,14 @@ def plot_panels(runs: Sequence[Run], panels: Sequence[Tuple[str, str]],
     axes.flat[0].legend(fontsize=8)
     if title:
         fig.suptitle(title)
+    return save_figure(fig, path)
+
+
+def save_figure(fig, path: str) -> str:
+    """Lays ``fig`` out, writes it to ``path`` (folders made as needed) and
+    frees it; returns ``path``.  Every figure of the package is written
+    here, at one resolution."""
+    import matplotlib.pyplot as plt
     fig.tight_layout()
     os.makedirs(osp.dirname(osp.abspath(path)), exist_ok=True)
     fig.savefig(path, dpi=90)

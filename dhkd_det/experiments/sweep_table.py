@@ -10,6 +10,7 @@ import statistics
 from dataclasses import dataclass, field
 from typing import Dict, List, Optional
 
+from ..analysis.curves import save_figure
 from ..analysis.summary import csv_table, markdown_table, mean_std
 from ..checkpoint.atomic_file import atomic_write_text
 from .methods import METHODS
@@ -150,11 +151,7 @@ def plot_spread(stats: List[CellStats], path: str, title: str = '') -> str:
     ax.grid(alpha=0.3, axis='y')
     if title:
         ax.set_title(title)
-    fig.tight_layout()
-    os.makedirs(osp.dirname(osp.abspath(path)), exist_ok=True)
-    fig.savefig(path, dpi=90)
-    plt.close(fig)
-    return path
+    return save_figure(fig, path)
 
 
 def collect(sweep: Sweep, out: str) -> Dict[str, object]:
