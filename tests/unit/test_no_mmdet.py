@@ -1,5 +1,6 @@
 """The classification path needs torch, torchvision and mmengine only: with
-mmcv and mmdet made unimportable, the package imports and a DHKD step runs."""
+mmcv and mmdet made unimportable, the package imports (without matplotlib)
+and a DHKD step runs."""
 import subprocess
 import sys
 
@@ -15,7 +16,11 @@ import torch
 from mmengine.optim import OptimWrapper
 from mmengine.registry import MODELS
 import dhkd_det
+import dhkd_det.engine
 assert not dhkd_det.HAS_MMDET
+# figures are drawn only when asked: the package and its hooks never
+# import matplotlib (mmdet itself does, so it is checked here)
+assert 'matplotlib' not in sys.modules
 model = MODELS.build(dict(
     type='ClsDistiller',
     student=dict(type='DualHeadClassifier',
