@@ -37,7 +37,8 @@ def check_resume(runner, path: Optional[str], named_by: str = '') -> None:
         raise mismatch_error(
             what, path, f'the model of {runner.cfg.filename}', match,
             'It was written for another model: resume with the config that '
-            'wrote it (a copy is in the work dir it was saved in). ' + fresh)
+            'wrote it (a copy is in the work dir it was saved in). ' + fresh
+            + ' Add --partial-load to start from the weights that fit.')
     saved_groups = ckpt.get('optimizer', {}).get('param_groups', [])
     saved = [len(g['params']) for g in saved_groups]
     if not saved:
