@@ -16,7 +16,7 @@ from mmengine.logging import print_log  # noqa: E402
 
 import dhkd_det  # noqa: E402,F401  registers the modules
 from dhkd_det.checks import check_data, check_label_range  # noqa: E402
-from dhkd_det.checkpoint.resume import check_resume  # noqa: E402
+from dhkd_det.checkpoint import check_load_from, check_resume  # noqa: E402
 from dhkd_det.apis import (  # noqa: E402
     apply_amp, build_runner, close_distributed,
     init_cpu_process_group, load_config)
@@ -40,6 +40,12 @@ def parse_args():
         '--resume', nargs='?', type=str, const='auto',
         help='resume from the given checkpoint, or without a value from the '
         'latest checkpoint in the work dir')
+    parser.add_argument(
+        '--partial-load', action='store_true',
+        help='start from a load_from checkpoint that fits the model only '
+        'partly: load the weights whose names and shapes fit and keep the '
+        'rest at their initialisation (logged). Without it such a '
+        'checkpoint is refused')
     parser.add_argument('--cfg-options', nargs='+', action=DictAction,
                         help='override config keys, e.g. '
                         'model.teacher_ckpt=PATH train_cfg.max_epochs=10')
@@ -87,6 +93,10 @@ def main():
         cfg.auto_scale_lr.enable = True
     check_train_length(cfg)
     add_always_on_hooks(cfg)
+    if args.partial_load and args.resume is not None:
+        raise ValueError('--partial-load applies to load_from, not to '
+                         '--resume (a run resumes only from its own '
+                         'checkpoint): drop one of the two')
     if args.resume is not None and args.resume != 'auto' and \
             not osp.isfile(args.resume):
         raise FileNotFoundError(f'--resume {args.resume}: no such file')
@@ -101,6 +111,8 @@ def main():
         runner = build_runner(cfg)
         if resume_from is not None:
             check_resume(runner, resume_from, named_by)
+        elif not cfg.get('resume'):  # `resume=True` in a config resumes
+            check_load_from(runner, cfg.get('load_from'), args.partial_load)
         check_label_range(runner, loaders)
         try:
             runner.train()

@@ -3,6 +3,7 @@ and the fix (torch alone says "failed reading zip archive" for a truncated
 file and fails with an IndexError or KeyError on a text file)."""
 import os.path as osp
 import pickle
+import re
 import zipfile
 
 import torch
@@ -10,6 +11,23 @@ from mmengine.runner import CheckpointLoader
 
 _ZIP_MAGIC = b'PK\x03\x04'  # torch.save's format since torch 1.6
 _PICKLE_MAGIC = b'\x80'  # the legacy format: a bare pickle, protocol >= 2
+
+
+def unsafe_pickle_error(what: str, path: str,
+                        err: pickle.UnpicklingError) -> ValueError:
+    """The error for a checkpoint ``torch.load(weights_only=True)`` refuses:
+    the file is complete but holds pickled objects other than weights (a
+    whole model, a custom class), which could run any code when loaded.
+    torch's own message suggests ``weights_only=False``, which we never do
+    for a file we did not write."""
+    found = re.search(r'Unsupported global: GLOBAL (\S+)', str(err))
+    holds = f' (e.g. {found.group(1)})' if found else ''
+    return ValueError(
+        f'{what} {path} holds objects that are not plain weights{holds}: it '
+        'was not loaded, since unpickling them could run arbitrary code. If '
+        'the file comes from a trusted source, re-save its weights there as '
+        "`torch.save({'state_dict': model.state_dict()}, path)` and use "
+        'that file.')
 
 
 def read_checkpoint(path: str, what: str = 'checkpoint',
@@ -24,8 +42,11 @@ def read_checkpoint(path: str, what: str = 'checkpoint',
             keys and shapes that costs no memory (zip-format files only).
     """
     if '://' in path:
-        return CheckpointLoader.load_checkpoint(path, map_location='cpu',
-                                               logger='current')
+        try:
+            return CheckpointLoader.load_checkpoint(
+                path, map_location='cpu', logger='current')
+        except pickle.UnpicklingError as err:
+            raise unsafe_pickle_error(what, path, err) from err
     if not osp.isfile(path):
         raise FileNotFoundError(f'{what} {path!r} not found')
     with open(path, 'rb') as f:
@@ -48,11 +69,7 @@ def read_checkpoint(path: str, what: str = 'checkpoint',
         checkpoint = torch.load(path, map_location='cpu',
                                 mmap=mmap and is_zip)
     except pickle.UnpicklingError as err:
-        raise ValueError(
-            f'{what} {path} holds objects that torch.load refuses to '
-            f'unpickle under weights_only=True ({err}). If you trust the '
-            'file, save its weights again as a dict of tensors '
-            '({"state_dict": ...}) and use that.') from err
+        raise unsafe_pickle_error(what, path, err) from err
     except Exception as err:  # a damaged archive fails in many ways
         raise ValueError(
             f'could not read {what} {path} ({type(err).__name__}: {err}); '

@@ -6,6 +6,7 @@ group"); a truncated file fails with "failed reading zip archive" and no
 path."""
 from typing import Optional
 
+from mmengine.config import Config
 from mmengine.optim import OptimWrapper
 
 from ..utils.model import unwrapped_model
@@ -36,9 +37,10 @@ def check_resume(runner, path: Optional[str], named_by: str = '') -> None:
         raise mismatch_error(
             what, path, f'the model of {runner.cfg.filename}', match,
             'It was written for another model: resume with the config that '
-            'wrote it (a copy is in the work dir it was saved in). ' + fresh)
-    saved = [len(g['params'])
-             for g in ckpt.get('optimizer', {}).get('param_groups', [])]
+            'wrote it (a copy is in the work dir it was saved in). ' + fresh
+            + ' Add --partial-load to start from the weights that fit.')
+    saved_groups = ckpt.get('optimizer', {}).get('param_groups', [])
+    saved = [len(g['params']) for g in saved_groups]
     if not saved:
         return
     # built now instead of in runner.train(), which then reuses it
@@ -54,3 +56,44 @@ def check_resume(runner, path: Optional[str], named_by: str = '') -> None:
             'checkpoint was written with another optimizer set-up '
             '(optim_wrapper, paramwise_cfg) or model. Resume with the config '
             f'that wrote it. {fresh}')
+    check_optimizer_type(runner, what, path, ckpt, saved_groups[0], fresh)
+
+
+def _hyperparameters(group: dict) -> set:
+    """The names of a parameter group's numeric settings (momentum, betas,
+    eps, ...), which say which optimizer type it belongs to.  Boolean
+    options (foreach, maximize, ...) are left out: torch adds new ones over
+    versions, and an older checkpoint without one still resumes."""
+    return {k for k, v in group.items() if k != 'params'
+            and not isinstance(v, bool) and isinstance(v, (int, float, tuple))}
+
+
+def _saved_optimizer_type(ckpt: dict) -> str:
+    """``optim_wrapper.optimizer.type`` of the config the checkpoint was
+    saved with (MMEngine keeps it in ``meta.cfg``), for the error only."""
+    try:
+        cfg = Config.fromstring(ckpt['meta']['cfg'], '.py')
+        return str(cfg.optim_wrapper.optimizer.type).rsplit('.', 1)[-1]
+    except Exception:  # an old or hand-made checkpoint: the error says less
+        return 'another optimizer'
+
+
+def check_optimizer_type(runner, what: str, path: str, ckpt: dict,
+                         saved_group: dict, fresh: str) -> None:
+    """Raise when the checkpoint's optimizer state is of another optimizer
+    type than the config's: torch loads it without a word, and the first
+    step fails with a bare ``KeyError: 'step'`` (SGD's state has no step
+    count for AdamW) or silently drops the momentum."""
+    optimizer = runner.optim_wrapper.optimizer
+    lacking = sorted(set(_hyperparameters(optimizer.defaults))
+                     - set(saved_group))
+    if not lacking:
+        return
+    raise ValueError(
+        f'{what} {path} was saved with {_saved_optimizer_type(ckpt)} '
+        f'(its parameter groups have no {lacking}), {runner.cfg.filename} '
+        f'configures {type(optimizer).__name__} '
+        f'({type(runner.optim_wrapper).__name__}): an optimizer state '
+        'cannot be resumed by another optimizer type. Resume with the '
+        'optimizer it was saved with (optim_wrapper.optimizer of the config '
+        f'that wrote it). {fresh}')

@@ -1,8 +1,10 @@
 """Checkpoints that do not fit, through the real tools: tools/test.py never
 reports metrics of weights it did not load and tests an exported student as
-the student; export_student.py overwrites nothing it should not; --resume of
-a truncated file, a text file, or another config's checkpoint stops with an
-error naming the file and the fix, and loses nothing."""
+the student; export_student.py overwrites nothing it should not and exports
+nothing for another model; --resume of a truncated file, a text file, another
+config's checkpoint or another optimizer's stops with an error naming the
+file and the fix, and loses nothing; a teacher pickled as a whole model is
+refused as unsafe, not as damaged."""
 import json
 
 import pytest
@@ -21,12 +23,20 @@ def run(tmp_path_factory):
     root = tmp_path_factory.mktemp('ckpt_errors')
     cfg = small_project(root, CONFIG)
     kd_cfg = small_project(root, KD_CONFIG, name='kd.py')
+    # the same distiller, trained with AdamW by MMEngine's plain wrapper
+    adamw_cfg = small_project(root, CONFIG, name='adamw.py', extra=(
+        "optim_wrapper = dict(_delete_=True, type='OptimWrapper', "
+        "optimizer=dict(type='AdamW', lr=1e-3))\n"))
+    # another student architecture
+    resnet20_cfg = small_project(root, CONFIG, name='resnet20.py', extra=(
+        "model['student']['network']['type'] = 'resnet20'\n"))
     wd = root / 'wd'
     proc = run_tool(python_tool('train.py', cfg, '--work-dir', str(wd),
                                 '--cfg-options', 'train_cfg.max_epochs=1'),
                     cwd=str(root))
     assert proc.returncode == 0, proc.stderr[-3000:]
-    return dict(root=root, cfg=cfg, kd_cfg=kd_cfg, ckpt=wd / 'epoch_1.pth')
+    return dict(root=root, cfg=cfg, kd_cfg=kd_cfg, adamw_cfg=adamw_cfg,
+                resnet20_cfg=resnet20_cfg, ckpt=wd / 'epoch_1.pth')
 
 
 def run_test(run, ckpt, tmp_path, cfg=None):
@@ -151,3 +161,52 @@ def test_resume_with_another_optimizer_set_up(run, tmp_path):
         'parameter groups of [' in proc.stderr, proc.stderr[-3000:]
     assert 'paramwise_cfg' in proc.stderr
     assert run['ckpt'].is_file()
+
+
+def test_resume_with_another_optimizer_type(run, tmp_path):
+    wd = tmp_path / 'wd'
+    wd.mkdir()
+    # saved with SGD (GradAlignOptimWrapper): torch would load its state and
+    # AdamW's first step fail with a bare KeyError: 'step'
+    proc = resume(run, run['adamw_cfg'], wd, run['ckpt'])
+    assert proc.returncode != 0
+    assert f'--resume checkpoint {run["ckpt"]} was saved with SGD' in \
+        proc.stderr, proc.stderr[-3000:]
+    assert f'{run["adamw_cfg"]} configures AdamW (OptimWrapper)' in \
+        proc.stderr
+    assert 'Resume with the optimizer it was saved with' in proc.stderr
+    assert f'load_from={run["ckpt"]}' in proc.stderr
+    assert "KeyError: 'step'" not in proc.stderr
+    assert not list(wd.glob('*.pth'))
+
+
+def test_teacher_pickled_as_a_whole_model_is_refused_as_unsafe(run,
+                                                                tmp_path):
+    from dhkd_det.models.cifar import resnet8
+    teacher = tmp_path / 'whole_model.pth'
+    torch.save(resnet8(num_classes=10), teacher)
+    proc = run_tool(python_tool('train.py', run['cfg'], '--work-dir',
+                                str(tmp_path / 'wd'), '--cfg-options',
+                                f'model.teacher_ckpt={teacher}',
+                                'train_cfg.max_iters=1'), cwd=str(tmp_path))
+    assert proc.returncode != 0
+    assert f'teacher checkpoint (model.teacher_ckpt) {teacher} holds ' \
+        'objects that are not plain weights' in proc.stderr, \
+        proc.stderr[-3000:]
+    assert 'it was not loaded' in proc.stderr
+    assert "torch.save({'state_dict': model.state_dict()}, path)" in \
+        proc.stderr
+    assert 'damaged' not in proc.stderr and 're-download' not in \
+        proc.stderr
+
+
+def test_export_with_another_architectures_config_is_refused(run, tmp_path):
+    student = tmp_path / 'student.pth'
+    proc = run_tool(python_tool('export_student.py', str(run['ckpt']),
+                                str(student), '--config',
+                                run['resnet20_cfg']), cwd=str(tmp_path))
+    assert proc.returncode != 0
+    assert f'distiller checkpoint {run["ckpt"]} does not fit the model ' \
+        'of its config' in proc.stderr, proc.stderr[-3000:]
+    assert 'with the config that trained it' in proc.stderr
+    assert not student.exists()
