@@ -96,6 +96,13 @@ class BaseDistiller(BaseModel):
             sets it per iteration).
     """
 
+    #: whether the teacher's logits need the student's pass first (a
+    #: detector's sampled RoIs / kept anchors).  Where they do not, the
+    #: teacher runs first: its activations then come and go before the
+    #: student's saved ones are held, not beside them (on CPU, glibc
+    #: returned and re-faulted that memory every step).
+    teacher_needs_student_pass = True
+
     def __init__(self,
                  teacher: Union[dict, str, None] = None,
                  teacher_ckpt: Optional[str] = None,
@@ -206,6 +213,10 @@ class BaseDistiller(BaseModel):
         """The student's task losses and, per group, every distillation
         loss times ``distill_scale``, prefixed and weighted as the student
         names and weights the group's own losses."""
+        teacher_first = bool(self.distill_losses) and \
+            self.distill_scale != 0 and not self.teacher_needs_student_pass
+        if teacher_first:
+            t_logits = self.teacher_logits(inputs, [None])
         losses, distilled = self.student_pass(inputs, data_samples)
         distill: Dict[str, Tensor] = {}
         if not self.distill_losses:
@@ -215,8 +226,9 @@ class BaseDistiller(BaseModel):
                 distill.update(_prefixed(
                     part.loss_prefix, self.zero_distill_losses(part.logits)))
             return LossSplit(losses, distill)
-        t_logits = self.teacher_logits(inputs,
-                                       [part.where for part in distilled])
+        if not teacher_first:
+            t_logits = self.teacher_logits(
+                inputs, [part.where for part in distilled])
         for part, t in zip(distilled, t_logits):
             part_losses = self.scaled_distill_losses(part.logits, t,
                                                      part.target)

@@ -67,6 +67,9 @@ class ClsDistiller(BaseDistiller, ImageClassifier):
         """The zoo network (its ``fc`` included)."""
         return self.student.network
 
+    #: the teacher sees the batch itself, not something of the student's
+    teacher_needs_student_pass = False
+
     def student_pass(self, inputs: torch.Tensor, labels: torch.Tensor
                      ) -> Tuple[Dict[str, torch.Tensor], List[Distilled]]:
         """The task losses; one group, the batch's logits of every head."""

@@ -270,3 +270,38 @@ def test_wrong_architecture_and_corrupt_checkpoint(tmp_path):
     with pytest.raises(ValueError, match='broken.pth is not a PyTorch '
                        'checkpoint'):
         build(str(bad)).load_teacher()
+
+
+def test_the_teacher_runs_before_the_student_and_changes_nothing(tmp_path):
+    """The classification teacher sees the batch alone, so it runs first
+    (its activations are freed before the student's are held); the losses
+    are those of the student-first order to the bit (the teacher draws no
+    random numbers, so the student's dropout draws the same ones)."""
+    teacher = tmp_path / 'teacher.pth'
+    save_teacher(teacher)
+    model = MODELS.build(dict(
+        type='ClsDistiller',
+        student=dict(type='DualHeadClassifier',
+                     network=dict(type='resnet8', num_classes=10),
+                     aux_head='nonlinear'),
+        teacher=dict(type='resnet8', num_classes=10),
+        teacher_ckpt=str(teacher),
+        distill_losses=dict(aux=dict(type='BinaryKLNormLoss'))))
+    order = []
+    model.teacher.register_forward_pre_hook(
+        lambda *_: order.append('teacher'))
+    model.student.register_forward_pre_hook(
+        lambda *_: order.append('student'))
+    inputs = torch.randn(4, 3, 32, 32)
+    labels = torch.tensor([0, 1, 2, 3])
+    torch.manual_seed(0)  # the aux head's dropout draws from it
+    first = model.loss(inputs, labels)
+    assert order == ['teacher', 'student']
+    model.teacher_needs_student_pass = True  # the detectors' order
+    order.clear()
+    torch.manual_seed(0)
+    second = model.loss(inputs, labels)
+    assert order == ['student', 'teacher']
+    assert first.keys() == second.keys()
+    for key in first:
+        assert torch.equal(first[key], second[key]), key
