@@ -37,6 +37,6 @@ setup(
         # torchvision (dhkd_det/ops).  An mmcv with compiled ops works too.
         'det': ['mmcv-lite>=2.0.0rc4,<2.2.0', 'mmdet==3.3.0', 'pycocotools'],
         'demo': ['scikit-learn', 'matplotlib'],
-        'tests': ['pytest'],
+        'tests': ['pytest>=7'],  # pytest.ini's pythonpath
     },
 )

@@ -60,7 +60,7 @@ TORCH_PIN="torch==${TORCH_FULL%%+*}"
 # torch 2.14 needs setuptools >= 77.0.3.
 log "installing mmengine, mmdet, pycocotools and dhkd_det"
 $PIP "mmengine==0.10.7" "mmdet==3.3.0" pycocotools scikit-learn matplotlib \
-    pytest "setuptools>=77.0.3,<81" "$TORCH_PIN"
+    "pytest>=7" "setuptools>=77.0.3,<81" "$TORCH_PIN"
 $PIP --no-build-isolation --no-deps -e "$REPO"
 # the start-up hook: one line that puts dhkd_det/ops/import_hook.py's
 # finder on sys.meta_path, so every process can `import mmcv.ops`
