@@ -1,5 +1,5 @@
 """The offline classification demo: DHKD's deciding experiment, end to end, on
-real data that ships with scikit-learn, in about 4 minutes on 2 CPU cores.
+real data that ships with scikit-learn, in about 2 minutes on 2 CPU cores.
 
 scikit-learn's handwritten digits (1,797 8x8 grey images, 10 classes) are
 upsampled to 32x32 RGB and written in CIFAR's on-disk layout; then, through
