@@ -412,6 +412,9 @@ CONFIGS = {
     'kd/cifar100_res32x4_res8x4_ls.py': dict(
         main=('KDLoss', dict(temperature=2.0, loss_weight=9.0,
                              logit_stand=True)), ce=0.1),
+    'dkd/cifar100_res32x4_res8x4_ls.py': dict(
+        main=('DKDLoss', dict(temperature=2.0, alpha=9.0, beta=72.0,
+                              logit_stand=True)), ce=1.0),
     'dist/cifar100_res32x4_res8x4.py': dict(
         main=('DISTLoss', dict(tau=4.0, beta=1.0, gamma=1.0,
                                loss_weight=2.0)), ce=1.0),
