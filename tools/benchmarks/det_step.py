@@ -33,6 +33,7 @@ from mmengine.registry import init_default_scope  # noqa: E402
 import dhkd_det  # noqa: E402,F401
 from dhkd_det.benchmarks.interleaved import interleaved_times  # noqa: E402
 from dhkd_det.checkpoint.export import plain_student_state  # noqa: E402
+from dhkd_det.heads import stage_cls_scores  # noqa: E402
 from dhkd_det.testing import (CONFIGS, mmdet_model, resnet_fpn,  # noqa: E402
                               set_heads, with_overrides)
 
@@ -46,14 +47,13 @@ def detector(depth: int, dual: bool) -> dict:
 
 def sampled_rois(distiller, data) -> torch.Tensor:
     """The RoIs the teacher sees in one DHKD step on ``data``."""
-    roi_head = distiller.teacher.roi_head
     seen = []
-    roi_head._bbox_forward = lambda x, rois: seen.append(rois) or type(
-        roi_head)._bbox_forward(roi_head, x, rois)
+    handle = distiller.teacher.roi_head.bbox_roi_extractor.\
+        register_forward_pre_hook(lambda _, args: seen.append(args[1]))
     with torch.no_grad():
         distiller(**distiller.data_preprocessor(copy.deepcopy(data), True),
                   mode='loss')
-    del roi_head._bbox_forward
+    handle.remove()
     return seen[0]
 
 
@@ -98,7 +98,7 @@ def main():
     @torch.no_grad()
     def teacher_forward():
         x = teacher.extract_feat(inputs)
-        teacher.roi_head._bbox_forward(x, rois)
+        stage_cls_scores(teacher.roi_head, 0, x, rois)
 
     steps = {
         'student-only step': lambda: student.train_step(
