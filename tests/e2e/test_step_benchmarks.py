@@ -1,4 +1,4 @@
-"""The step benchmarks run (tiny sizes): they call into the distillers'
+"""The step and diagnostics benchmarks run (tiny sizes): they call into the distillers'
 internals (the teacher's RoIs, its box head), which a refactor can move."""
 import re
 
@@ -27,3 +27,11 @@ def test_train_step_measures_its_ratios(tmp_path):
     assert proc.returncode == 0, proc.stderr[-3000:]
     assert re.search(r'a/b = [\d.]+', proc.stdout), proc.stdout
     assert re.search(r'c/a = [\d.]+', proc.stdout)
+
+
+def test_diagnostics_cost_measures_the_idle_hook(tmp_path):
+    proc = run_tool(python_tool('benchmarks/diagnostics_cost.py', '--batch',
+                                '4', '--rounds', '1'), cwd=str(tmp_path))
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    assert re.search(r'hook idle / no hook: +[\d.]+', proc.stdout), \
+        proc.stdout
