@@ -3,6 +3,7 @@
     python tools/train.py configs/dhkd/cifar100_res32x4_res8x4.py
     python tools/train.py CONFIG --work-dir DIR --resume [CKPT] --amp \
         --cfg-options model.teacher_ckpt=PATH train_cfg.max_epochs=10
+    python tools/train.py CONFIG --cuda-graph    # the step as one CUDA graph
 """
 import argparse
 import os
@@ -18,7 +19,7 @@ import dhkd_det  # noqa: E402,F401  registers the modules
 from dhkd_det.checks import check_data, check_label_range  # noqa: E402
 from dhkd_det.checkpoint import check_load_from, check_resume  # noqa: E402
 from dhkd_det.apis import (  # noqa: E402
-    apply_amp, build_runner, close_distributed,
+    apply_amp, apply_cuda_graph, build_runner, close_distributed,
     init_cpu_process_group, load_config)
 from dhkd_det.apis.always_on_hooks import add_always_on_hooks  # noqa: E402
 from dhkd_det.apis.newest_checkpoint import \
@@ -34,6 +35,11 @@ def parse_args():
     parser.add_argument('--work-dir', help='the dir to save logs and models')
     parser.add_argument('--amp', action='store_true',
                         help='enable automatic-mixed-precision training')
+    parser.add_argument(
+        '--cuda-graph', action='store_true',
+        help='capture the whole training step (augmentation, both '
+        'forwards, losses, backward, SGD update) as one CUDA graph and '
+        'replay it: model.cuda_graph=True, classification distillers')
     parser.add_argument('--auto-scale-lr', action='store_true',
                         help='scale the lr with the total batch size')
     parser.add_argument(
@@ -83,6 +89,8 @@ def main():
     args = parse_args()
     cfg = load_config(args.config, args.cfg_options, args.work_dir,
                       args.launcher)
+    if args.cuda_graph:
+        apply_cuda_graph(cfg)  # before --amp, which then picks bfloat16
     if args.amp:
         apply_amp(cfg)
     if args.auto_scale_lr:

@@ -9,6 +9,7 @@ import torch
 from mmengine.config import Config
 from mmengine.device import get_device
 from mmengine.logging import print_log
+from mmengine.registry import MODELS
 
 from ..checks.cfg_options import check_cfg_options
 
@@ -94,6 +95,12 @@ def apply_amp(cfg: Config) -> None:
     wrapper = cfg.optim_wrapper.get('type', 'OptimWrapper')
     if wrapper in ('AmpOptimWrapper', 'BF16OptimWrapper'):
         return
+    if wrapper == 'OptimWrapper' and cfg.model.get('cuda_graph'):
+        cfg.optim_wrapper.type = 'BF16OptimWrapper'
+        print_log('--amp with --cuda-graph: bfloat16 autocast (float16 loss '
+                  'scaling reads a flag to the host every step, which a '
+                  'captured step cannot)', 'current')
+        return
     if wrapper == 'GradAlignOptimWrapper':
         cfg.optim_wrapper.dtype = 'bfloat16'
         print_log('--amp with gradient alignment: bfloat16 autocast, float32 '
@@ -106,3 +113,18 @@ def apply_amp(cfg: Config) -> None:
             'or set the mixed-precision wrapper in the config')
     cfg.optim_wrapper.type = 'AmpOptimWrapper'
     cfg.optim_wrapper.setdefault('loss_scale', 'dynamic')
+
+
+def apply_cuda_graph(cfg: Config) -> None:
+    """``--cuda-graph``: ``model.cuda_graph=True``, the training step
+    captured as one CUDA graph (``GraphedTrainStep``), for the distillers
+    whose batches keep their shapes (classification)."""
+    model_type = cfg.model.get('type')
+    model_cls = MODELS.get(model_type) if isinstance(model_type, str) \
+        else model_type
+    if not getattr(model_cls, 'supports_cuda_graph', False):
+        raise ValueError(
+            f'--cuda-graph: model.type {model_type!r} has no captured '
+            'training step (ClsDistiller has: the classification '
+            'distillation configs); drop --cuda-graph')
+    cfg.model.cuda_graph = True

@@ -37,6 +37,7 @@ from torch import Tensor
 
 from ..checkpoint.teacher import load_teacher_checkpoint
 from ..models.dual_head import check_loss_heads, named_aux_modules
+from .graphed_step import GraphedTrainStep
 from .teacher import build_teacher
 
 #: called by ``train_step`` with the (task, distillation) totals
@@ -94,6 +95,9 @@ class BaseDistiller(BaseModel):
         distill_losses: ``{head: loss_cfg}`` of the distillation losses, each
             scaled by ``distill_scale`` (1 unless ``DistillScheduleHook``
             sets it per iteration).
+        cuda_graph: run the training step as one captured CUDA graph
+            (``GraphedTrainStep``; distillers whose batches keep one shape
+            only, see ``supports_cuda_graph``).
     """
 
     #: whether the teacher's logits need the student's pass first (a
@@ -102,13 +106,23 @@ class BaseDistiller(BaseModel):
     #: student's saved ones are held, not beside them (on CPU, glibc
     #: returned and re-faulted that memory every step).
     teacher_needs_student_pass = True
+    #: whether the training step keeps every shape from batch to batch, so
+    #: that it can be captured as a CUDA graph (a detector's proposals and
+    #: sampled RoIs change in number)
+    supports_cuda_graph = False
 
     def __init__(self,
                  teacher: Union[dict, str, None] = None,
                  teacher_ckpt: Optional[str] = None,
                  distill_losses: Optional[Dict[str, dict]] = None,
+                 cuda_graph: bool = False,
                  **kwargs):
         distill_losses = distill_losses or {}
+        if cuda_graph and not self.supports_cuda_graph:
+            raise ValueError(
+                f'model.cuda_graph=True: {type(self).__name__} cannot be '
+                'captured as a CUDA graph (its shapes change from batch to '
+                'batch); remove model.cuda_graph / --cuda-graph')
         if distill_losses and teacher is None:
             raise ValueError('model.distill_losses is set but model.teacher '
                              'is None: a distillation loss needs a teacher')
@@ -128,6 +142,7 @@ class BaseDistiller(BaseModel):
         if model is not None:
             model.eval().requires_grad_(False)
         object.__setattr__(self, 'teacher', model)
+        self.graphed_step = GraphedTrainStep(self) if cuda_graph else None
 
     # ----- what a subclass supplies -------------------------------------
     @abstractmethod
@@ -290,9 +305,14 @@ class BaseDistiller(BaseModel):
                    ) -> Dict[str, Tensor]:
         """MMEngine's step, except that an optimizer wrapper offering
         ``update_params_split`` (gradient alignment) gets the task and the
-        distillation totals apart; any other steps on their total.
-        ``runner_model``: the DDP wrapper of this distiller
-        (``DistillerDataParallel``), through which the forward runs."""
+        distillation totals apart; any other steps on their total.  With
+        ``cuda_graph`` the step is the captured one where the batch allows
+        (``GraphedTrainStep``).  ``runner_model``: the DDP wrapper of this
+        distiller (``DistillerDataParallel``), through which the forward
+        runs."""
+        if self.graphed_step is not None and self.graphed_step.accepts(
+                data, runner_model):
+            return self.graphed_step(data, optim_wrapper)
         model = self if runner_model is None else runner_model
         with optim_wrapper.optim_context(model):
             data = self.data_preprocessor(data, True)

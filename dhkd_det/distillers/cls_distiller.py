@@ -27,7 +27,8 @@ class ClsDistiller(BaseDistiller, ImageClassifier):
     Args:
         eval_teacher: also report the teacher's top-k at validation (under
             ``teacher/``).
-        teacher, teacher_ckpt, distill_losses: see ``BaseDistiller``.
+        teacher, teacher_ckpt, distill_losses, cuda_graph: see
+            ``BaseDistiller``.
         Other args: see ``ImageClassifier``.
     """
 
@@ -37,13 +38,15 @@ class ClsDistiller(BaseDistiller, ImageClassifier):
                  teacher_ckpt: Optional[str] = None,
                  task_losses: Optional[Dict[str, dict]] = None,
                  distill_losses: Optional[Dict[str, dict]] = None,
+                 cuda_graph: bool = False,
                  eval_aux: bool = False,
                  eval_teacher: bool = False,
                  topk: int = 5,
                  data_preprocessor: Optional[dict] = None,
                  init_cfg: Optional[dict] = None):
         super().__init__(teacher=teacher, teacher_ckpt=teacher_ckpt,
-                         distill_losses=distill_losses, student=student,
+                         distill_losses=distill_losses, cuda_graph=cuda_graph,
+                         student=student,
                          task_losses=task_losses, eval_aux=eval_aux,
                          topk=topk, data_preprocessor=data_preprocessor,
                          init_cfg=init_cfg)
@@ -69,6 +72,8 @@ class ClsDistiller(BaseDistiller, ImageClassifier):
 
     #: the teacher sees the batch itself, not something of the student's
     teacher_needs_student_pass = False
+    #: every batch of a data set of one image size has the same shapes
+    supports_cuda_graph = True
 
     def student_pass(self, inputs: torch.Tensor, labels: torch.Tensor
                      ) -> Tuple[Dict[str, torch.Tensor], List[Distilled]]:

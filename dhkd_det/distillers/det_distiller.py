@@ -79,6 +79,8 @@ class DetDistiller(BaseDistiller, BaseDetector):
         teacher_ckpt: its checkpoint (path or URL), loaded lazily.
         distill_losses: ``{'aux' | 'main': loss_cfg}``.
         data_preprocessor: defaults to the student's.
+        cuda_graph: refused: proposals and sampled RoIs change in number
+            from batch to batch, so the step cannot be captured.
     """
 
     def __init__(self,
@@ -87,14 +89,15 @@ class DetDistiller(BaseDistiller, BaseDetector):
                  teacher_ckpt: Optional[str] = None,
                  distill_losses: Optional[Dict[str, dict]] = None,
                  data_preprocessor: Optional[dict] = None,
-                 init_cfg: Optional[dict] = None):
+                 init_cfg: Optional[dict] = None,
+                 cuda_graph: bool = False):
         data_preprocessor = data_preprocessor or student.get(
             'data_preprocessor') or dict(type='DetDataPreprocessor')
         with _default_scope('mmdet'):
             super().__init__(teacher=teacher, teacher_ckpt=teacher_ckpt,
                              distill_losses=distill_losses,
                              data_preprocessor=data_preprocessor,
-                             init_cfg=init_cfg)
+                             init_cfg=init_cfg, cuda_graph=cuda_graph)
             self.student = MODELS.build(student)
         self.two_stage = _is_two_stage(self.student)
         self.has_aux = _has_aux(self.student)

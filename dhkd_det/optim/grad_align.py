@@ -51,8 +51,9 @@ class GradAlignStats(NamedTuple):
     backward passes since the last read, ``projected`` (a count) of them
     projected the distillation gradient, by a mean relative change
     ``mean_rel_change`` = mean |g_kd' - g_kd| / |g_kd| (0 for a step that
-    did not project).  The two are 0-d tensors on the gradients' device."""
-    steps: int
+    did not project).  All three are 0-d tensors on the gradients' device
+    (counted there, so that a captured step counts too)."""
+    steps: torch.Tensor
     projected: torch.Tensor
     mean_rel_change: torch.Tensor
 
@@ -90,9 +91,8 @@ class GradAlignOptimWrapper(OptimWrapper):
                 f'GradAlignOptimWrapper dtype must be None or bfloat16, got '
                 f'{dtype!r} (float16 needs loss scaling; use bfloat16)')
         self.bf16 = dtype is not None
-        self._stat_steps = 0
-        self._projected: Optional[torch.Tensor] = None
-        self._rel_change: Optional[torch.Tensor] = None
+        #: (steps, projected, sum of relative changes) since the last read
+        self._stats: Optional[torch.Tensor] = None
 
     @contextmanager
     def optim_context(self, model: nn.Module):
@@ -126,6 +126,24 @@ class GradAlignOptimWrapper(OptimWrapper):
         """Accumulate g_task + project_conflicting(g_task, g_distill) into
         the parameters' ``.grad``."""
         params = self._params()
+        for p, g in zip(params, self.aligned_grads(task_loss, distill_loss,
+                                                   params)):
+            if p.grad is None:
+                p.grad = g.clone()
+            else:
+                p.grad.add_(g)
+        self._inner_count += 1
+
+    def aligned_grads(self, task_loss: torch.Tensor,
+                      distill_loss: torch.Tensor,
+                      params: Optional[List[torch.Tensor]] = None
+                      ) -> List[torch.Tensor]:
+        """g_task + project_conflicting(g_task, g_distill), one tensor per
+        parameter of ``params`` (default: every optimised one), averaged
+        over processes under DDP, counted for ``read_stats``.  No host sync
+        and no allocation that outlives the call but the counters: the
+        whole-step CUDA graph captures it."""
+        params = self._params() if params is None else params
         g_task = self._flat_grad(task_loss, params, retain_graph=True)
         g_distill = self._flat_grad(distill_loss, params, retain_graph=False)
         if dist.is_available() and dist.is_initialized() and \
@@ -135,41 +153,33 @@ class GradAlignOptimWrapper(OptimWrapper):
             both /= dist.get_world_size()
             g_task, g_distill = both[0], both[1]
         coef = conflict_coef(g_task, g_distill)
-        projected = g_distill - coef * g_task
         self._count(coef, g_task, g_distill)
-        grad = g_task + projected
-        offset = 0
-        for p in params:
-            g = grad[offset:offset + p.numel()].view_as(p)
-            offset += p.numel()
-            if p.grad is None:
-                p.grad = g.clone()
-            else:
-                p.grad.add_(g)
-        self._inner_count += 1
+        grad = g_task + (g_distill - coef * g_task)
+        return [g.view_as(p) for g, p in
+                zip(grad.split([p.numel() for p in params]), params)]
 
     def read_stats(self) -> GradAlignStats:
         """The counts since the last read (see ``GradAlignStats``), then
-        start counting afresh."""
-        if self._projected is None:
+        start counting afresh (in place: a captured step keeps adding to
+        the same counters)."""
+        if self._stats is None:
             zero = torch.zeros(())
-            return GradAlignStats(0, zero, zero.clone())
-        stats = GradAlignStats(self._stat_steps, self._projected,
-                               self._rel_change / self._stat_steps)
-        self._stat_steps, self._projected, self._rel_change = 0, None, None
-        return stats
+            return GradAlignStats(zero, zero.clone(), zero.clone())
+        steps, projected, rel_sum = self._stats.clone().unbind()
+        self._stats.zero_()
+        return GradAlignStats(steps, projected,
+                              rel_sum / steps.clamp_min(1))
 
     def _count(self, coef: torch.Tensor, g_task: torch.Tensor,
                g_distill: torch.Tensor) -> None:
         # |g_kd' - g_kd| = |coef| |g_task|: device-side scalars, no sync
         rel = coef.abs() * g_task.norm() / g_distill.norm().clamp_min(1e-20)
         conflicted = (coef < 0).to(rel.dtype)
-        if self._projected is None:
-            self._projected, self._rel_change = conflicted, rel
-        else:
-            self._projected = self._projected + conflicted
-            self._rel_change = self._rel_change + rel
-        self._stat_steps += 1
+        if self._stats is None:
+            # made at the first step, before any capture
+            self._stats = rel.new_zeros(3)
+        self._stats.add_(torch.stack([torch.ones_like(rel), conflicted,
+                                      rel]))
 
     def _params(self) -> List[torch.Tensor]:
         return [p for group in self.optimizer.param_groups

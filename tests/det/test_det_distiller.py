@@ -447,3 +447,11 @@ def test_retinanet_teacher_on_the_same_anchors(tmp_path):
         MODELS.build(dict(type='DetDistiller', student=small_retinanet(
             dual=False), teacher=small_retinanet(dual=False),
             distill_losses=dict(main=dict(type='DKDLoss'))))
+
+
+def test_cuda_graph_is_refused_with_the_reason():
+    """model.cuda_graph=True (tools/train.py --cuda-graph) on a detector:
+    its proposals change in number, so the step cannot be captured."""
+    with pytest.raises(ValueError, match='DetDistiller cannot be captured'):
+        MODELS.build(dict(type='DetDistiller', student=small_faster_rcnn(),
+                          cuda_graph=True))

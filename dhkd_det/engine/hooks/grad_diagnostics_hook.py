@@ -150,8 +150,9 @@ class GradDiagnosticsHook(Hook):
         wrapper = runner.optim_wrapper
         if isinstance(wrapper, GradAlignOptimWrapper):
             stats = wrapper.read_stats()
-            if stats.steps:
+            steps = int(stats.steps)
+            if steps:
                 hub.update_scalar('train/grad/ga_projected',
-                                  float(stats.projected) / stats.steps)
+                                  float(stats.projected) / steps)
                 hub.update_scalar('train/grad/ga_rel_change',
                                   float(stats.mean_rel_change))
