@@ -95,7 +95,7 @@ def apply_amp(cfg: Config) -> None:
     wrapper = cfg.optim_wrapper.get('type', 'OptimWrapper')
     if wrapper in ('AmpOptimWrapper', 'BF16OptimWrapper'):
         return
-    if wrapper == 'OptimWrapper' and cfg.model.get('cuda_graph'):
+    if wrapper == 'OptimWrapper' and cfg.get('model', {}).get('cuda_graph'):
         cfg.optim_wrapper.type = 'BF16OptimWrapper'
         print_log('--amp with --cuda-graph: bfloat16 autocast (float16 loss '
                   'scaling reads a flag to the host every step, which a '

@@ -8,7 +8,7 @@ from mmengine.optim import OptimWrapper
 
 from dhkd_det.optim import (BF16OptimWrapper, GradAlignOptimWrapper,
                             project_conflicting)
-from dhkd_det.apis import apply_amp
+from dhkd_det.apis import apply_amp, apply_cuda_graph
 
 
 class Toy(nn.Module):
@@ -225,3 +225,19 @@ def test_amp_flag_gives_bf16_with_grad_align_and_fp16_without(monkeypatch):
     cfg = Config(dict(optim_wrapper=dict(type='OptimWrapper')))
     apply_amp(cfg)
     assert cfg.optim_wrapper.type == 'AmpOptimWrapper'
+
+
+def test_amp_with_cuda_graph_gives_bf16(monkeypatch):
+    """--amp --cuda-graph: float16's loss scaler reads a flag to the host
+    every step, which a captured step cannot: bfloat16 instead."""
+    monkeypatch.setattr('dhkd_det.apis.config.get_device',
+                        lambda: 'cuda')
+    cfg = Config(dict(model=dict(type='ClsDistiller'),
+                      optim_wrapper=dict(type='OptimWrapper')))
+    apply_cuda_graph(cfg)
+    apply_amp(cfg)
+    assert cfg.model.cuda_graph is True
+    assert cfg.optim_wrapper.type == 'BF16OptimWrapper'
+    for model in ('ImageClassifier', 'DetDistiller'):
+        with pytest.raises(ValueError, match=f"'{model}' has no captured"):
+            apply_cuda_graph(Config(dict(model=dict(type=model))))
