@@ -23,32 +23,43 @@ from .timers import WindowTimer, synchronize
 CLS_CONFIG = osp.join(REPO, 'configs/dhkd/cifar100_res32x4_res8x4.py')
 RECIPE_ITERS = 782 * 240  # CIFAR-100: 50,000 / 64 per epoch, 240 epochs
 
-# First the variants that decide the recipe's wall time (all with gradient
-# alignment, as the DHKD config), then the rest, after detection, so that a
-# slow machine still measures every part once.
+# First the variants that decide the recipe's wall time: the captured step
+# (model.cuda_graph) with and without gradient alignment, in float32 and
+# bfloat16, on the GPU-resident set, and the eager step beside it; then the
+# rest, after detection, so that a slow machine still measures every part
+# once.
 CORE_VARIANTS = [
-    dict(loader=loader, precision=precision, channels_last=False, ga=True)
-    for loader in ('gpu_resident', 'cpu_workers')
-    for precision in ('fp32', 'bf16')]
+    dict(loader='gpu_resident', precision=precision, channels_last=False,
+         ga=ga, graph=True)
+    for ga in (True, False) for precision in ('fp32', 'bf16')] + [
+    dict(loader='gpu_resident', precision='fp32', channels_last=False,
+         ga=ga, graph=False) for ga in (True, False)]
+# the other settings, each against its core neighbour: the loader (CPU
+# workers, eager and captured), the memory format, bfloat16 eager
 MORE_VARIANTS = [
-    dict(loader=loader, precision=precision, channels_last=cl, ga=ga)
-    for ga in (False, True) for cl in (False, True)
-    for loader in ('gpu_resident', 'cpu_workers')
-    for precision in ('fp32', 'bf16')
-    if not (ga and not cl)]
-# --smoke: each setting at least once (channels_last, both plain wrappers)
+    dict(loader='cpu_workers', precision='fp32', channels_last=False,
+         ga=True, graph=graph) for graph in (True, False)] + [
+    dict(loader='gpu_resident', precision=precision, channels_last=True,
+         ga=True, graph=True) for precision in ('fp32', 'bf16')] + [
+    dict(loader='gpu_resident', precision='bf16', channels_last=False,
+         ga=ga, graph=False) for ga in (True, False)]
+# --smoke: each setting at least once (channels_last, both plain wrappers,
+# the captured step on host batches)
 SMOKE_MORE_VARIANTS = [
     dict(loader='gpu_resident', precision='fp32', channels_last=True,
-         ga=False),
+         ga=False, graph=False),
     dict(loader='gpu_resident', precision='bf16', channels_last=False,
-         ga=False)]
+         ga=False, graph=False),
+    dict(loader='cpu_workers', precision='fp32', channels_last=False,
+         ga=True, graph=True)]
 
 
 def variant_name(v: dict) -> str:
-    """e.g. ``gpu_resident-bf16-nchw-ga``."""
+    """e.g. ``gpu_resident-bf16-nchw-ga-graph``."""
     return '-'.join([v['loader'], v['precision'],
                      'channels_last' if v['channels_last'] else 'nchw',
-                     'ga' if v['ga'] else 'no_ga'])
+                     'ga' if v['ga'] else 'no_ga',
+                     'graph' if v.get('graph') else 'eager'])
 class ClsCheck:
     """The classification measurements, sharing one data set and teacher."""
 
@@ -86,6 +97,8 @@ class ClsCheck:
                 'train_dataloader.persistent_workers': False,
                 'train_dataloader.collate_fn.type': 'pass_through_collate',
                 'train_dataloader.dataset.device': self.device})
+        if v.get('graph'):
+            opts['model.cuda_graph'] = True
         bf16 = v['precision'] == 'bf16'
         if v['ga']:
             # one dict: the key check would take `optim_wrapper.dtype` for a
@@ -131,9 +144,10 @@ class ClsCheck:
             if self.device == 'cuda' else
             'CPU stand-in: tensor values read into Python (item, float, '
             'bool, int, tolist) counted with a TorchFunctionMode'))
-        for loader in ('gpu_resident', 'cpu_workers'):
+        for loader, graph in (('gpu_resident', False), ('gpu_resident', True),
+                              ('cpu_workers', False)):
             v = dict(loader=loader, precision='fp32', channels_last=False,
-                     ga=True)
+                     ga=True, graph=graph)
             timer = self.train(v, self.sizes.sync_warmup,
                                self.sizes.sync_window, count_syncs=True)
             out[variant_name(v)] = summarise_syncs(timer.syncs, timer.iters)

@@ -12,11 +12,15 @@ MMEngine's runner on generated data (random weights, nothing downloaded):
 - ``cls``: DHKD resnet32x4 -> resnet8x4 (configs/dhkd/cifar100_res32x4_res8x4
   .py), batch 64, iterations/s over a window after warm-up and the projected
   wall time of the 240-epoch recipe (782 x 240 iterations, nothing else), for
-  each of data loader (the config's CPU workers / the GPU-resident training
-  set), float32 / bfloat16 autocast, NCHW / channels_last, and gradient
-  alignment on / off.
+  each of step (eager / captured as one CUDA graph), data loader (the
+  config's CPU workers / the GPU-resident training set), float32 / bfloat16
+  autocast, NCHW / channels_last, and gradient alignment on / off.
+- ``cls_graph_equality``: the captured step (``model.cuda_graph``) against
+  the eager one over a few steps (plain, GA, bf16): largest differences of
+  the losses and of the weights.
 - ``cls_host_syncs``: host-device synchronisations per training iteration and
-  where they come from (CUDA's sync debug mode; on CPU, tensor-to-host reads).
+  where they come from (CUDA's sync debug mode; on CPU, tensor-to-host reads),
+  for the eager and the captured step.
 - ``cls_ceiling``: the same model in a bare PyTorch loop with no host sync,
   on GPU-resident batches: what the runner's per-step work costs.
 - ``det_faster_rcnn`` / ``det_retinanet``: DHKD R101 -> R50 at 1333x800,
@@ -44,6 +48,7 @@ from .cls_check import (CORE_VARIANTS, MORE_VARIANTS, SMOKE_MORE_VARIANTS,
                         ClsCheck, cls_variants)
 from .det_check import DetCheck
 from .env import env_part, ops_part
+from .graph_equality import graph_equality
 from .report import Report
 
 #: minutes the 240-epoch CIFAR recipe should take at most
@@ -110,6 +115,8 @@ def run_gpu_check(report: Report, smoke: bool = False,
             report.part('cls_setup', lambda: setup('cls', ClsCheck), 60)
         if 'cls' in checks:
             cls = checks['cls']
+            report.part('cls_graph_equality',
+                        lambda: graph_equality(device), 60)
             cls_variants(report, cls, CORE_VARIANTS, 45)
             report.part('cls_host_syncs', cls.host_syncs, 60)
             report.part('cls_ceiling', cls.ceiling, 45)

@@ -139,9 +139,10 @@ class GraphedTrainStep:
         signature = self._signature_of(optim_wrapper)
         if signature != self._signature:
             self._graph, self._signature = None, signature
-            # a new signature after the first capture needs one step to
-            # meet any new kernel (e.g. the teacher's, leaving scale 0)
-            self._warm = 0 if self._captures == 0 else self.warmup - 1
+            if self._captures:
+                # one eager step meets any new kernel (e.g. the teacher's,
+                # when the scale leaves 0) before the next capture
+                self._warm = min(self._warm, self.warmup - 1)
         if self._graph is None and self._warm < self.warmup:
             self._warm += 1
             return self._log_vars(self._side_stream_step(optim_wrapper))

@@ -17,7 +17,8 @@ from dhkd_det.benchmarks.interleaved import interleaved_times
 from cls_utils import REPO, run_tool
 
 SCRIPT = 'tools/benchmarks/gpu_check.py'
-PARTS = ('env', 'ops', 'cls_setup', 'cls', 'cls_host_syncs', 'cls_ceiling',
+PARTS = ('env', 'ops', 'cls_setup', 'cls_graph_equality', 'cls',
+         'cls_host_syncs', 'cls_ceiling',
          'det_setup', 'det_faster_rcnn', 'det_retinanet', 'det_test',
          'summary')
 
@@ -58,15 +59,25 @@ def test_smoke_every_part_has_numbers(smoke):
             assert result['max_abs_diff_vs_cpu'] == 0
             assert result['max_abs_diff_vs_torchvision'] < 1e-4
     variants = report['cls']['variants']
-    # every loader, precision, memory format and wrapper at least once
-    for key in ('loader', 'precision', 'channels_last', 'ga'):
+    # every step, loader, precision, memory format and wrapper at least once
+    for key in ('graph', 'loader', 'precision', 'channels_last', 'ga'):
         assert len({v[key] for v in variants}) == 2, key
     for v in variants:
         numbers_in(v, ('it_per_s', 'ms_per_iter', 'projected_240e_min'))
     syncs = report['cls_host_syncs']
-    for name in ('gpu_resident-fp32-nchw-ga', 'cpu_workers-fp32-nchw-ga'):
+    for name in ('gpu_resident-fp32-nchw-ga-eager',
+                 'gpu_resident-fp32-nchw-ga-graph',
+                 'cpu_workers-fp32-nchw-ga-eager'):
         # MMEngine reads each logged output back every iteration
         assert syncs[name]['per_iter_by_package']['mmengine'] >= 1
+    equality = report['cls_graph_equality']
+    for kind, tol in (('plain', 1e-5), ('ga', 1e-5), ('bf16', 1e-2),
+                      ('ga_augmented', 1e-5)):
+        # on CPU the step runs uncaptured: no capture, the same numbers
+        assert equality[kind]['graphed'] and equality[kind]['same_keys']
+        assert equality[kind]['captures'] == 0
+        assert equality[kind]['max_log_diff'] <= tol, (kind, equality)
+        assert equality[kind]['max_weight_diff'] <= tol, (kind, equality)
     for precision in ('fp32', 'bf16'):
         numbers_in(report['cls_ceiling'][precision],
                    ('it_per_s', 'projected_240e_min'))
