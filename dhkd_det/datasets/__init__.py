@@ -5,10 +5,12 @@ from .collate import pass_through_collate
 from .digits import (digit_split, digits_as_cifar, digits_as_coco,
                      load_digits_images)
 from .imagenet import ImageNet
+from .jpeg_preprocessor import JpegClsDataPreprocessor
 from .preprocessor import ClsDataPreprocessor
 
 __all__ = [
     'CIFAR100', 'write_cifar', 'fetch_cifar100', 'write_coco',
     'digits_as_cifar', 'digits_as_coco', 'digit_split', 'load_digits_images',
-    'pass_through_collate', 'ImageNet', 'ClsDataPreprocessor'
+    'pass_through_collate', 'ImageNet', 'ClsDataPreprocessor',
+    'JpegClsDataPreprocessor'
 ]

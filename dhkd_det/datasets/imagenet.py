@@ -1,7 +1,10 @@
 """ImageNet (ILSVRC-2012) from the usual class-folder layout, decoded to uint8
-tensors; flip and normalisation are left to the batched preprocessor."""
+tensors in the loader workers, or with ``decode='device'`` read as undecoded
+files for ``JpegClsDataPreprocessor`` to decode on the device; flip and
+normalisation are left to the batched preprocessor."""
 import os
 import os.path as osp
+from typing import Optional
 
 import numpy as np
 from mmengine.registry import DATASETS
@@ -12,6 +15,7 @@ from torchvision.transforms import v2
 from .labelled import LabelledDataset
 
 SPLITS = ('train', 'val')
+DECODES = ('worker', 'device')
 LAYOUT = ('expected layout: <data_root>/{train,val}/<wnid>/*.JPEG, one '
           'folder per class with the same class folders in both splits; set '
           'train_dataloader.dataset.data_root (and the val dataloader\'s) to '
@@ -25,19 +29,41 @@ class ImageNet(LabelledDataset):
     A sample is ``dict(inputs=uint8 tensor (3, crop_size, crop_size),
     data_samples=int)``: train takes RandomResizedCrop(crop_size); val takes
     Resize(256 * crop_size / 224) of the short side, then
-    CenterCrop(crop_size).
+    CenterCrop(crop_size).  With ``decode='device'`` (train only) a sample
+    is ``dict(inputs=bytes (the file), data_samples=int, img_path=str)``:
+    workers only read files, and ``JpegClsDataPreprocessor`` decodes and
+    crops the batch on the device (``default_collate`` keeps the bytes as
+    a list).
 
     Args:
         data_root (str): folder holding ``train/`` and ``val/``.
         split (str): 'train' or 'val'.
-        crop_size (int): output side length.
+        crop_size (int, optional): output side length (default 224); with
+            ``decode='device'`` the preprocessor's ``crop_size`` instead.
+        decode (str): 'worker' (decode and crop in the loader workers) or
+            'device' (see above).
     """
 
     def __init__(self, data_root: str, split: str = 'train',
-                 crop_size: int = 224):
+                 crop_size: Optional[int] = None, decode: str = 'worker'):
         if split not in SPLITS:
             raise ValueError(f'ImageNet split must be one of {SPLITS}, '
                              f'got {split!r}')
+        if decode not in DECODES:
+            raise ValueError(f'ImageNet decode must be one of {DECODES}, '
+                             f'got {decode!r}')
+        if decode == 'device' and split != 'train':
+            raise ValueError(
+                "ImageNet(decode='device') is for the training split: "
+                "validation decodes in the loader workers; set the val "
+                "dataloader's dataset.decode='worker'")
+        if decode == 'device' and crop_size is not None:
+            raise ValueError(
+                "ImageNet(decode='device') leaves cropping to the device: "
+                'drop train_dataloader.dataset.crop_size and set '
+                f'model.data_preprocessor.crop_size={crop_size}')
+        crop_size = 224 if crop_size is None else crop_size
+        self.decode = decode
         self.data_root = data_root
         self.split = split
         root = osp.join(data_root, split)
@@ -78,6 +104,14 @@ class ImageNet(LabelledDataset):
 
     def __getitem__(self, index: int) -> dict:
         path = osp.join(self.root, os.fsdecode(self._paths[index]))
+        if self.decode == 'device':
+            with open(path, 'rb') as f:
+                data = f.read()
+            if not data:
+                raise RuntimeError(
+                    f'image file {path} is empty; replace or delete it')
+            return dict(inputs=data, data_samples=int(self._labels[index]),
+                        img_path=path)
         try:
             image = decode_image(path, mode=ImageReadMode.RGB)
         except RuntimeError as e:

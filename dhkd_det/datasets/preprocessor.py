@@ -64,6 +64,12 @@ class ClsDataPreprocessor(BaseDataPreprocessor):
         inputs, labels = data['inputs'], data['data_samples']
         # mmengine's default collate_fn (pseudo_collate) leaves lists
         if isinstance(inputs, (list, tuple)):
+            if inputs and isinstance(inputs[0], bytes):
+                raise TypeError(
+                    'ClsDataPreprocessor got undecoded image files '
+                    "(ImageNet(decode='device')): set model.data_preprocessor"
+                    ".type='JpegClsDataPreprocessor' to decode them on the "
+                    "device, or train_dataloader.dataset.decode='worker'")
             inputs = torch.stack(list(inputs))
         data = self.cast_data(dict(inputs=inputs, data_samples=labels))
         inputs = data['inputs']

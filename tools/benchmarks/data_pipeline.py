@@ -1,117 +1,132 @@
-"""Training-input throughput on CPU: our CIFAR pipeline (uint8 tensor data
-set, default_collate, batched ClsDataPreprocessor) against torchvision's
-per-sample PIL pipeline (RandomCrop(32, padding=4), RandomHorizontalFlip,
-ToTensor, Normalize), both through a DataLoader with batch 64 and no workers.
+"""Training-input throughput against torchvision's per-sample PIL pipeline,
+measured in one run (dhkd_det/benchmarks/data_pipeline.py).
+
+CIFAR-100 (default): our uint8 tensor data set + batched ClsDataPreprocessor
+against RandomCrop(32, padding=4), RandomHorizontalFlip, ToTensor,
+Normalize, both through a DataLoader with batch 64 and no workers.
 
     python tools/benchmarks/data_pipeline.py          # 10,000 random images
     python tools/benchmarks/data_pipeline.py --data-root data/cifar100
     python tools/benchmarks/data_pipeline.py --threads 2
+
+ImageNet: files read by --workers loader workers and decoded, cropped,
+flipped and normalised on --device by JpegClsDataPreprocessor, against
+ImageFolder + RandomResizedCrop(224) + flip + ToTensor + Normalize in as
+many workers; on generated ImageNet-layout JPEGs (about 500x375, 100 KB)
+unless --data-root is given. --model-rate also times the R34 -> R18 DHKD
+training step, the rate the input must keep up with.
+
+    python tools/benchmarks/data_pipeline.py --imagenet --device cuda \\
+        --model-rate                    # on a GPU machine: 16 workers
+    python tools/benchmarks/data_pipeline.py --imagenet --smoke --model-rate
 """
 import argparse
+import os
 import os.path as osp
-import pickle
+import sys
 import tempfile
-import time
 
-import torch
-from mmengine.dataset import default_collate
-from PIL import Image
-from torch.utils.data import DataLoader, Dataset
-from torchvision import transforms
+sys.path.insert(0, osp.dirname(osp.dirname(osp.dirname(
+    osp.abspath(__file__)))))
 
-from dhkd_det.datasets import CIFAR100, ClsDataPreprocessor
-from dhkd_det.testing import write_random_cifar
+import torch  # noqa: E402
 
-MEAN = (0.5071, 0.4867, 0.4408)
-STD = (0.2675, 0.2565, 0.2761)
-BATCH = 64
+from dhkd_det.benchmarks.data_pipeline import (cifar_rates,  # noqa: E402
+                                               imagenet_rates)
+from dhkd_det.benchmarks.imagenet_step import distill_step_rate  # noqa: E402
+from dhkd_det.testing import write_imagenet, write_random_cifar  # noqa: E402
 
-
-class TorchvisionStyleCIFAR(Dataset):
-    """torchvision.datasets.CIFAR100's loading and __getitem__, minus its md5
-    check and with bytes keys accepted, so that it reads the random data set
-    too."""
-
-    def __init__(self, data_root, transform):
-        with open(osp.join(data_root, 'cifar-100-python', 'train'), 'rb') as f:
-            entry = pickle.load(f, encoding='latin1')
-        keys = {k.decode() if isinstance(k, bytes) else k: k for k in entry}
-        self.images = entry[keys['data']].reshape(-1, 3, 32, 32).transpose(
-            0, 2, 3, 1)
-        self.labels = entry[keys['fine_labels']]
-        self.transform = transform
-
-    def __len__(self):
-        return len(self.images)
-
-    def __getitem__(self, index):
-        image = Image.fromarray(self.images[index])
-        return self.transform(image), self.labels[index]
+#: --smoke: a few tiny images and steps, for the tests
+SMOKE = dict(num_images=8, batch=4, batches=2, warmup=1, crop_size=32,
+             long_side=(40, 64), model_batch=2, model_size=64, model_iters=1)
+FULL = dict(num_images=1000, batch=256, batches=20, warmup=2,
+            crop_size=224, long_side=(400, 600), model_batch=256,
+            model_size=224, model_iters=10)
 
 
-def images_per_second(loader, step, epochs):
-    """Runs one warm-up pass over 20 batches, then times ``epochs`` passes."""
-    for i, batch in enumerate(loader):
-        step(batch)
-        if i == 20:
-            break
-    count = 0
-    start = time.perf_counter()
-    for _ in range(epochs):
-        for batch in loader:
-            count += len(step(batch))
-    return count / (time.perf_counter() - start)
+def report(name: str, rates: dict, target: str) -> None:
+    print(f'ours:        {rates["ours"]:10.0f} images/s')
+    print(f'torchvision: {rates["torchvision"]:10.0f} images/s')
+    print(f'ratio: {rates["ours"] / rates["torchvision"]:.1f}x ({name}; '
+          f'target {target})')
+
+
+def run_cifar(args) -> None:
+    with tempfile.TemporaryDirectory() as tmp:
+        data_root = args.data_root
+        if data_root is None:
+            write_random_cifar(tmp, num_classes=100,
+                               n_train=args.num_images or 10000, n_test=1)
+            data_root = tmp
+        rates = cifar_rates(data_root, 64, args.epochs,
+                            check_md5=args.data_root is not None)
+    print(f'{rates["images"]} training images, batch 64, {args.epochs} '
+          f'epochs, torch threads {torch.get_num_threads()}')
+    report('CIFAR, no workers', rates, '>= 2')
+
+
+def run_imagenet(args) -> None:
+    sizes = dict(SMOKE if args.smoke else FULL)
+    if args.batch:
+        sizes.update(batch=args.batch, model_batch=args.batch)
+    sizes['num_images'] = args.num_images or sizes['num_images']
+    workers = min(args.workers, os.cpu_count())
+    with tempfile.TemporaryDirectory() as tmp:
+        data_root = args.data_root
+        if data_root is None:
+            write_imagenet(tmp, num_classes=10, per_class=max(
+                1, sizes['num_images'] // 10), splits=('train', ),
+                long_side=sizes['long_side'], gray_every=50)
+            data_root = tmp
+        rates = imagenet_rates(data_root, args.device, workers,
+                               sizes['batch'], sizes['batches'],
+                               sizes['warmup'], sizes['crop_size'])
+    print(f'{rates["images"]} training images, batch {sizes["batch"]}, '
+          f'{sizes["batches"]} timed batches after {sizes["warmup"]}, '
+          f'{workers} workers, device {args.device}, torch threads '
+          f'{torch.get_num_threads()}')
+    report('ImageNet', rates, '>= 3 on a GPU machine')
+    if args.model_rate:
+        rate = distill_step_rate(args.device, sizes['model_batch'],
+                                 sizes['model_size'], sizes['model_iters'],
+                                 sizes['warmup'])
+        print(f'R34 -> R18 DHKD step (batch {sizes["model_batch"]} at '
+              f'{sizes["model_size"]}, float32): {rate:10.0f} images/s')
+        print(f'input / step: {rates["ours"] / rate:.2f} (ours), '
+              f'{rates["torchvision"] / rate:.2f} (torchvision); >= 1 '
+              'keeps the step fed')
 
 
 def main():
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument('--data-root', help='folder holding '
-                        'cifar-100-python/ (default: random images)')
-    parser.add_argument('--num-images', type=int, default=10000)
-    parser.add_argument('--epochs', type=int, default=3)
+    parser = argparse.ArgumentParser(
+        description=__doc__.split('\n')[0],
+        formatter_class=argparse.RawDescriptionHelpFormatter, epilog=__doc__)
+    parser.add_argument('--imagenet', action='store_true',
+                        help='the ImageNet pipelines (default: CIFAR)')
+    parser.add_argument('--data-root', help='CIFAR: folder holding '
+                        'cifar-100-python/; ImageNet: folder holding train/ '
+                        '(default: generated images)')
+    parser.add_argument('--num-images', type=int, help='generated images '
+                        '(CIFAR 10,000; ImageNet 1,000, 8 with --smoke)')
+    parser.add_argument('--epochs', type=int, default=3, help='CIFAR')
     # DataLoader workers run with one thread, and the per-sample reference
     # cannot use more; more threads for our batched ops pay off on an idle
     # machine but stall on a busy one, where each op waits for every thread
     parser.add_argument('--threads', type=int, default=1,
                         help='torch intra-op threads (default 1)')
+    parser.add_argument('--device', default='cpu', help='ImageNet: where '
+                        'ours decodes and augments (cuda on a GPU)')
+    parser.add_argument('--workers', type=int, default=16,
+                        help='ImageNet loader workers, at most the CPU count')
+    parser.add_argument('--batch', type=int, help='ImageNet batch of the '
+                        'input and of the step (256)')
+    parser.add_argument('--model-rate', action='store_true',
+                        help='ImageNet: also time the R34 -> R18 DHKD step')
+    parser.add_argument('--smoke', action='store_true',
+                        help='ImageNet: tiny sizes (the tests)')
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
-
-    with tempfile.TemporaryDirectory() as tmp:
-        data_root = args.data_root
-        if data_root is None:
-            write_random_cifar(tmp, num_classes=100,
-                               n_train=args.num_images, n_test=1)
-            data_root = tmp
-        ours = CIFAR100(data_root, 'train', check_md5=args.data_root
-                        is not None)
-        reference = TorchvisionStyleCIFAR(
-            data_root,
-            transforms.Compose([
-                transforms.RandomCrop(32, padding=4),
-                transforms.RandomHorizontalFlip(),
-                transforms.ToTensor(),
-                transforms.Normalize(MEAN, STD)
-            ]))
-
-    torch.manual_seed(0)
-    preprocessor = ClsDataPreprocessor(pad_crop=4, flip=True)
-    loader = DataLoader(
-        ours, BATCH, shuffle=True, num_workers=0, collate_fn=default_collate)
-    rate_ours = images_per_second(
-        loader, lambda b: preprocessor(b, training=True)['inputs'],
-        args.epochs)
-
-    loader = DataLoader(reference, BATCH, shuffle=True, num_workers=0)
-    rate_ref = images_per_second(loader, lambda b: b[0], args.epochs)
-
-    print(f'{len(ours)} training images, batch {BATCH}, {args.epochs} '
-          f'epochs, torch threads {torch.get_num_threads()}')
-    print(f'ours (uint8 tensors + batched ClsDataPreprocessor): '
-          f'{rate_ours:10.0f} images/s')
-    print(f'torchvision per-sample PIL pipeline:                 '
-          f'{rate_ref:10.0f} images/s')
-    print(f'ratio: {rate_ours / rate_ref:.1f}x (target >= 2)')
+    run_imagenet(args) if args.imagenet else run_cifar(args)
 
 
 if __name__ == '__main__':
