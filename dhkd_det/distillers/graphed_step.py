@@ -211,7 +211,10 @@ class GraphedTrainStep:
         graph = torch.cuda.CUDAGraph()
         if self._pool is None:
             self._pool = torch.cuda.graph_pool_handle()
-        with torch.cuda.graph(graph, pool=self._pool):
+        # thread_local: the DataLoader's pin-memory thread may allocate
+        # pinned memory meanwhile, which "global" would count as an error
+        with torch.cuda.graph(graph, pool=self._pool,
+                              capture_error_mode='thread_local'):
             self._outputs = self._static_step(optim_wrapper)
         self._graph = graph
         self._captures += 1
