@@ -78,8 +78,10 @@ class DeferredRuntimeInfoHook(RuntimeInfoHook):
                 _python_kind(v.dtype) for v in held.values()))
         if any(f'train/{k}' not in hub.log_scalars for k in outputs):
             self.flush(runner)
-            values = dict(zip(self._keys, self._read(_row(held)))) \
-                if held else {}
+            values = {}
+            if held:
+                values = dict(zip(self._keys,
+                                  self._read(_row(held)[None])[0]))
             for key, value in outputs.items():
                 hub.update_scalar(f'train/{key}', values.get(key, value))
             return
@@ -123,11 +125,8 @@ class DeferredRuntimeInfoHook(RuntimeInfoHook):
     def _read(self, rows: torch.Tensor) -> list:
         """``rows`` on the host, each value the Python type ``.item()``
         would give for its key's tensor: the one host sync."""
-        read = rows.cpu().tolist()
-        if rows.dim() == 1:
-            return [kind(v) for kind, v in zip(self._kinds, read)]
         return [[kind(v) for kind, v in zip(self._kinds, row)]
-                for row in read]
+                for row in rows.cpu().tolist()]
 
     def before_save_checkpoint(self, runner, checkpoint: dict) -> None:
         # the runner took the hub's state before calling this hook
