@@ -184,8 +184,10 @@ class PreemptionHook(Hook):
             return self._signal is not None
         if not agree_now:
             return False
-        asked = torch.tensor([int(self._signal is not None)],
-                             device=get_device())
+        # filled on the device: a tensor copied from the host would wait for
+        # the device too
+        asked = torch.full((1, ), int(self._signal is not None),
+                           device=get_device())
         all_reduce(asked, op='max')
         return bool(asked.item())  # the host sync
 
