@@ -1,4 +1,7 @@
 default_hooks = dict(
+    # MMEngine's RuntimeInfoHook, reading the logged losses to the host at
+    # the logger's interval instead of every iteration
+    runtime_info=dict(type='DeferredRuntimeInfoHook'),
     timer=dict(type='IterTimerHook'),
     logger=dict(type='LoggerHook', interval=50),
     param_scheduler=dict(type='ParamSchedulerHook'),

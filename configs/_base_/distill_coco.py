@@ -2,7 +2,8 @@
 # second base of a neutral pair base (distill_coco_<detector>.py):
 #   _base_ = ['mmdet::<student detector config>', 'distill_coco.py']
 # (default_hooks, which MMDetection's bases define too, cannot be merged from
-# two bases: each pair base sets its checkpoint and curves hooks itself.)
+# two bases: each pair base sets its checkpoint, curves and runtime_info
+# hooks itself.)
 custom_imports = dict(imports=['dhkd_det'], allow_failed_imports=False)
 # DHKDHook loads the teacher; CocoAuditHook checks the annotation files
 # before the data sets are built and names the boxes MMDetection skips;

@@ -23,5 +23,7 @@ model = dict(
     '20200504_231812-5057dcc5.pth')
 del student
 # atomic checkpoints (MMDetection's are written in place), curves at the end
+# and the logged losses read at the logger's interval only
 default_hooks = dict(checkpoint=dict(type='AtomicCheckpointHook'),
-                     curves=dict(type='PlotCurvesHook'))
+                     curves=dict(type='PlotCurvesHook'),
+                     runtime_info=dict(type='DeferredRuntimeInfoHook'))

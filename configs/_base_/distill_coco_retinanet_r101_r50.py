@@ -15,5 +15,7 @@ model = dict(
     'retinanet/retinanet_r101_fpn_2x_coco/'
     'retinanet_r101_fpn_2x_coco_20200131-5560aee8.pth')
 # atomic checkpoints (MMDetection's are written in place), curves at the end
+# and the logged losses read at the logger's interval only
 default_hooks = dict(checkpoint=dict(type='AtomicCheckpointHook'),
-                     curves=dict(type='PlotCurvesHook'))
+                     curves=dict(type='PlotCurvesHook'),
+                     runtime_info=dict(type='DeferredRuntimeInfoHook'))

@@ -152,10 +152,13 @@ class ClsCheck:
                                self.sizes.sync_window, count_syncs=True)
             out[variant_name(v)] = summarise_syncs(timer.syncs, timer.iters)
         out['note'] = (
-            "MMEngine's RuntimeInfoHook reads every logged value of the "
-            "step's outputs to the host (MessageHub.update_scalar -> "
-            'item()) each iteration; LossGuardHook reads its buffer every '
-            '50 iterations')
+            "DeferredRuntimeInfoHook (in place of MMEngine's "
+            'RuntimeInfoHook, which read every logged value with item() '
+            'each iteration) keeps the logged values on the device and '
+            "reads them in one go at the logger's interval, epoch ends, "
+            'checkpoints and validation; LossGuardHook reads its buffer '
+            'every 50 iterations; PreemptionHook reads no tensor in one '
+            'process')
         return out
 
     def ceiling(self) -> dict:

@@ -117,6 +117,9 @@ def test_every_config_parses(path):
         assert cfg.model_wrapper_cfg.type == 'DistillerDataParallel'
         assert {'DHKDHook', 'LossGuardHook'} <= {
             h.type for h in cfg.custom_hooks}
+    # the logged losses are read at the logger's interval, not every step
+    # (the COCO pair bases, on MMDetection's runtime, set it themselves)
+    assert cfg.default_hooks.runtime_info.type == 'DeferredRuntimeInfoHook'
 
 
 def test_recipe_values():

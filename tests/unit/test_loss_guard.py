@@ -138,3 +138,14 @@ def test_recent_level_has_a_floor():
         for it in range(4, 8):
             hook.after_train_iter(fake_runner(it), it,
                                   outputs=outputs(1e4))
+
+
+def test_a_number_among_the_losses_joins_them_on_their_device(host_reads):
+    # the meta device stands in for a GPU: a loss given as a Python number
+    # is filled in where the tensors are, not made on the host (which could
+    # not be stacked with them)
+    hook = LossGuardHook(interval=5)
+    losses = {'loss': torch.ones((), device='meta'), 'loss_const': 0.5}
+    hook.after_train_iter(fake_runner(0), 0, outputs=losses)
+    assert hook._buf.device.type == 'meta'
+    assert host_reads == []

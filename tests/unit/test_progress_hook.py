@@ -2,6 +2,7 @@
 with the epoch's mean loss and the time left, through MMEngine's Runner."""
 import re
 
+import pytest
 import torch
 import torch.nn as nn
 from mmengine.evaluator import BaseMetric
@@ -39,7 +40,8 @@ def collate(batch):
     return dict(inputs=batch)
 
 
-def run(tmp_path, hook, epochs=3, val_interval=2):
+def run(tmp_path, hook, epochs=3, val_interval=2,
+        runtime_info='RuntimeInfoHook'):
     loader = dict(dataset=[float(i) for i in range(8)], batch_size=2,
                   sampler=dict(type='DefaultSampler', shuffle=False),
                   collate_fn=collate)
@@ -50,7 +52,8 @@ def run(tmp_path, hook, epochs=3, val_interval=2):
         train_cfg=dict(by_epoch=True, max_epochs=epochs,
                        val_interval=val_interval),
         val_cfg=dict(), custom_hooks=[hook], default_hooks=dict(
-            checkpoint=None, logger=None), log_level='WARNING')
+            checkpoint=None, logger=None,
+            runtime_info=dict(type=runtime_info)), log_level='WARNING')
     runner.train()
 
 
@@ -69,9 +72,13 @@ def test_a_line_per_epoch_with_mean_loss_and_eta(tmp_path, capsys):
     assert etas[-1] == 0 and all(e >= 0 for e in etas)
 
 
-def test_lines_inside_an_epoch(tmp_path, capsys):
+# the deferred hook, without a logger here, holds the losses until the
+# progress line asks for them
+@pytest.mark.parametrize('runtime_info',
+                         ['RuntimeInfoHook', 'DeferredRuntimeInfoHook'])
+def test_lines_inside_an_epoch(tmp_path, capsys, runtime_info):
     run(tmp_path, ProgressHook(label='toy', interval=2), epochs=1,
-        val_interval=5)
+        val_interval=5, runtime_info=runtime_info)
     lines = [l for l in capsys.readouterr().out.splitlines()
              if l.startswith('[toy]')]
     # iterations 1-2 (losses 0.5, 2.5), then the epoch's last two at its end

@@ -1,6 +1,8 @@
 """dhkd_det's hooks, one a file, registered in MMEngine's ``HOOKS``."""
 from .atomic_checkpoint_hook import AtomicCheckpointHook
 from .coco_audit_hook import CocoAuditHook
+from .deferred_runtime_info_hook import (DeferredRuntimeInfoHook,
+                                         flush_logged_outputs)
 from .dhkd_hook import DHKDHook
 from .distill_schedule_hook import DistillScheduleHook
 from .grad_diagnostics_hook import GradDiagnosticsHook
@@ -14,7 +16,8 @@ from .schedule_resume_hook import ScheduleResumeHook
 
 __all__ = [
     'AtomicCheckpointHook', 'CocoAuditHook', 'DHKDHook',
-    'DistillScheduleHook', 'GradDiagnosticsHook', 'LossGuardHook',
-    'NeuralCollapseHook', 'PlotCurvesHook', 'PreemptionHook', 'ProgressHook',
-    'RngStateHook', 'ScheduleResumeHook'
+    'DeferredRuntimeInfoHook', 'DistillScheduleHook', 'GradDiagnosticsHook',
+    'LossGuardHook', 'NeuralCollapseHook', 'PlotCurvesHook',
+    'PreemptionHook', 'ProgressHook', 'RngStateHook', 'ScheduleResumeHook',
+    'flush_logged_outputs'
 ]

@@ -64,9 +64,14 @@ class LossGuardHook(Hook):
             # a loss appeared or vanished: judge the old rows, then restart
             self.check(runner)
             self._keys, self._buf = keys, None
+        # a number beside the tensors is filled in on their device (a
+        # tensor made on the host could not be stacked with them)
+        device = next((outputs[k].device for k in keys
+                       if torch.is_tensor(outputs[k])), None)
         row = torch.stack([
             outputs[k].detach().float().reshape(()) if torch.is_tensor(
-                outputs[k]) else torch.tensor(float(outputs[k]))
+                outputs[k]) else torch.full((), float(outputs[k]),
+                                            device=device)
             for k in keys])
         if self._buf is None:
             self._buf = row.new_empty((self.interval, len(keys)))

@@ -19,7 +19,8 @@ from itertools import islice
 
 import torch
 from mmengine.device import get_device
-from mmengine.dist import all_reduce, barrier, is_main_process
+from mmengine.dist import (all_reduce, barrier, get_world_size,
+                           is_main_process)
 from mmengine.hooks import Hook
 from mmengine.registry import HOOKS
 from mmengine.runner import EpochBasedTrainLoop
@@ -73,14 +74,31 @@ def _remaining(loader: DataLoader, skip: int) -> DataLoader:
 
 @HOOKS.register_module()
 class PreemptionHook(Hook):
-    """Added to every run by ``tools/train.py``.  Under DDP every rank
-    stops at the same iteration: whether one was signalled is all-reduced
-    each iteration (a one-element tensor)."""
+    """Added to every run by ``tools/train.py``.
+
+    In one process the signal handler's flag is read after every iteration
+    (no tensor, no host sync).  Under DDP every rank stops at the same
+    iteration: whether one was signalled is all-reduced (a one-element
+    tensor, read to the host: a sync) every ``check_interval`` iterations,
+    at the end of every epoch and of training, and before and after each
+    validation; the ranks iterate in lock step, so they all reduce at the
+    same ones.  A signal is so acted on at most ``check_interval``
+    iterations late (a few seconds at most; slurm's ``--signal`` warns
+    180 s ahead).
+
+    Args:
+        check_interval: iterations between the all-reduces under DDP.
+    """
     # after the iteration's other hooks (schedulers, logger, checkpoints)
     priority = 'VERY_LOW'
 
-    def __init__(self):
+    def __init__(self, check_interval: int = 10):
+        if check_interval < 1:
+            raise ValueError('PreemptionHook needs check_interval >= 1, got '
+                             f'{check_interval}')
+        self.check_interval = check_interval
         self._signal = None
+        self._training = False  # a validation alone is never stopped
         self._previous = {}
         self._skip = 0
         self._whole_loader = None
@@ -93,6 +111,7 @@ class PreemptionHook(Hook):
             self._skip = checkpoint['meta'].get(BATCHES_DONE, 0)
 
     def before_train(self, runner) -> None:
+        self._training = True
         # signal handlers can only be set from the main thread
         if threading.current_thread() is threading.main_thread():
             for signum in STOP_SIGNALS:
@@ -125,7 +144,10 @@ class PreemptionHook(Hook):
 
     def after_train_iter(self, runner, batch_idx: int, data_batch=None,
                          outputs=None) -> None:
-        if not self._asked_to_stop():
+        if not self._asked_to_stop(
+                self.every_n_train_iters(runner, self.check_interval) or
+                self.end_of_epoch(runner.train_dataloader, batch_idx) or
+                self.is_last_train_iter(runner)):
             return
         meta = dict(epoch=runner.epoch, iter=runner.iter + 1)
         # an iteration-based loop skips the trained batches by itself
@@ -134,23 +156,40 @@ class PreemptionHook(Hook):
                 self._whole_loader or runner.train_dataloader)
         self._stop(runner, meta)
 
+    def before_val(self, runner) -> None:
+        # a validation inside training, of which the iterations before it
+        # are done (epoch-based: the epoch, resumed with the next one): a
+        # signal noticed here is not kept waiting through it
+        if self._training and self._asked_to_stop(True):
+            self._stop(runner, dict(epoch=runner.epoch, iter=runner.iter))
+
     def after_val_epoch(self, runner, metrics=None) -> None:
         # a validation inside epoch-based training: the epoch before it is
         # done (a checkpoint there resumes with the next epoch)
         if isinstance(runner.train_loop, EpochBasedTrainLoop) and \
-                self._asked_to_stop():
+                self._asked_to_stop(True):
             self._stop(runner, dict(epoch=runner.epoch, iter=runner.iter))
 
     def after_train(self, runner) -> None:
+        self._training = False
         for signum, handler in self._previous.items():
             signal.signal(signum, handler)
         self._previous = {}
 
-    def _asked_to_stop(self) -> bool:
-        asked = torch.tensor([int(self._signal is not None)],
-                             device=get_device())
-        all_reduce(asked, op='max')  # a no-op in a single process
-        return bool(asked.item())
+    def _asked_to_stop(self, agree_now: bool) -> bool:
+        """Whether this process, or under DDP any rank, was signalled.
+        Under DDP the ranks are asked only where ``agree_now`` (every rank
+        reaches the same answer there); elsewhere the answer is no."""
+        if get_world_size() == 1:
+            return self._signal is not None
+        if not agree_now:
+            return False
+        # filled on the device: a tensor copied from the host would wait for
+        # the device too
+        asked = torch.full((1, ), int(self._signal is not None),
+                           device=get_device())
+        all_reduce(asked, op='max')
+        return bool(asked.item())  # the host sync
 
     def _stop(self, runner, meta: dict) -> None:
         name = f'preempted_iter_{meta["iter"]}.pth'

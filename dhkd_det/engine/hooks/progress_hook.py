@@ -8,6 +8,8 @@ from mmengine.dist import is_main_process
 from mmengine.hooks import Hook
 from mmengine.registry import HOOKS
 
+from .deferred_runtime_info_hook import flush_logged_outputs
+
 #: validation metrics shown on the progress line, when the evaluator logs them
 SHOWN_METRICS = ('top1', 'aux/top1', 'coco/bbox_mAP', 'coco/bbox_mAP_50')
 
@@ -19,9 +21,11 @@ class ProgressHook(Hook):
     ``interval > 0`` also every ``interval`` iterations inside an epoch.
 
     The loss is the mean of ``train/loss`` over the iterations since the
-    previous line, read from the message hub where MMEngine's
-    RuntimeInfoHook put it (no extra host sync).  The time left is the wall
-    time so far (validation included) scaled to the iterations left.
+    previous line, read from the message hub where the runtime-info hook put
+    it (no extra host sync at the logger's interval and epoch ends; a line
+    at other iterations brings the hub up to date first, with one).  The
+    time left is the wall time so far (validation included) scaled to the
+    iterations left.
     Only the main process prints.
 
     Args:
@@ -29,7 +33,7 @@ class ProgressHook(Hook):
         interval: iterations between lines inside an epoch; 0 prints one
             line per epoch only.
     """
-    priority = 'LOW'  # after RuntimeInfoHook has logged the iteration
+    priority = 'LOW'  # after the runtime-info hook has logged the iteration
 
     def __init__(self, label: str = '', interval: int = 0):
         if interval < 0:
@@ -85,6 +89,7 @@ class ProgressHook(Hook):
         return f'[{self.label}] iter {runner.iter + 1}/{runner.max_iters}'
 
     def _loss(self, runner) -> str:
+        flush_logged_outputs(runner)
         history = runner.message_hub.log_scalars.get('train/loss')
         if history is None or not self._since_line:
             return ''
