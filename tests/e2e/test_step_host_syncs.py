@@ -2,7 +2,8 @@
 the hooks tools/train.py runs (the config's LossGuardHook, PreemptionHook
 and the other always-on hooks, the LR scheduler, the runtime-info hook),
 reads nothing to the host but at the logger's interval: at most 0.1 host
-syncs per iteration, counted as gpu_check --smoke counts them on the CPU."""
+syncs per iteration, counted as gpu_check --smoke counts them on the CPU;
+the captured step (model.cuda_graph, uncaptured on CPU) too."""
 import pytest
 from mmengine.hooks import Hook
 
@@ -43,9 +44,11 @@ def project(tmp_path_factory):
     return root
 
 
-@pytest.mark.parametrize('wrapper', ['OptimWrapper', 'GradAlignOptimWrapper',
-                                     'BF16OptimWrapper'])
-def test_an_iteration_reads_nothing_between_log_lines(project, wrapper):
+@pytest.mark.parametrize('wrapper, cuda_graph', [
+    ('OptimWrapper', False), ('GradAlignOptimWrapper', False),
+    ('BF16OptimWrapper', False), ('GradAlignOptimWrapper', True)])
+def test_an_iteration_reads_nothing_between_log_lines(project, wrapper,
+                                                      cuda_graph):
     data = dict(data_root=str(project / 'data'), check_md5=False)
     cfg = run_config(CONFIG, {
         'model.student.network': dict(type='resnet8', num_classes=10),
@@ -61,8 +64,10 @@ def test_an_iteration_reads_nothing_between_log_lines(project, wrapper):
         'train_cfg.max_epochs': 1,
         'default_hooks.logger.interval': LOG_INTERVAL,
         'optim_wrapper.type': wrapper,
+        'model.cuda_graph': cuda_graph,
         'randomness.seed': 0,
-    }, str(project / wrapper), name=f'syncs_{wrapper}')
+    }, str(project / f'{wrapper}_{cuda_graph}'),
+        name=f'syncs_{wrapper}_{cuda_graph}')
     add_always_on_hooks(cfg)
     runner = build_runner(cfg)
     counter = CountIterationSyncs()
