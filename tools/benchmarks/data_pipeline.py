@@ -33,15 +33,10 @@ import torch  # noqa: E402
 
 from dhkd_det.benchmarks.data_pipeline import (cifar_rates,  # noqa: E402
                                                imagenet_rates)
+from dhkd_det.benchmarks.imagenet_input import (  # noqa: E402
+    FULL, SMOKE, write_generated_imagenet)
 from dhkd_det.benchmarks.imagenet_step import distill_step_rate  # noqa: E402
-from dhkd_det.testing import write_imagenet, write_random_cifar  # noqa: E402
-
-#: --smoke: a few tiny images and steps, for the tests
-SMOKE = dict(num_images=8, batch=4, batches=2, warmup=1, crop_size=32,
-             long_side=(40, 64), model_batch=2, model_size=64, model_iters=1)
-FULL = dict(num_images=1000, batch=256, batches=20, warmup=2,
-            crop_size=224, long_side=(400, 600), model_batch=256,
-            model_size=224, model_iters=10)
+from dhkd_det.testing import write_random_cifar  # noqa: E402
 
 
 def report(name: str, rates: dict, target: str) -> None:
@@ -74,10 +69,7 @@ def run_imagenet(args) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         data_root = args.data_root
         if data_root is None:
-            write_imagenet(tmp, num_classes=10, per_class=max(
-                1, sizes['num_images'] // 10), splits=('train', ),
-                long_side=sizes['long_side'], gray_every=50)
-            data_root = tmp
+            data_root = write_generated_imagenet(tmp, sizes)
         rates = imagenet_rates(data_root, args.device, workers,
                                sizes['batch'], sizes['batches'],
                                sizes['warmup'], sizes['crop_size'])
