@@ -1,17 +1,20 @@
 """The detection part of the GPU check: DHKD R101 -> R50 Faster R-CNN and
 RetinaNet (configs/dhkd/coco_*_r101_r50.py) trained through MMEngine's
 runner on a generated COCO set, timed per iteration with the teacher's
-share of the step and the peak GPU memory; and a test pass with
+share of the step and the peak GPU memory (warm-up and steady state apart,
+cudnn.benchmark as the config sets it); the DHKD step against the student's
+step and the teacher's forward (det_step.py); and a test pass with
 MMDetection's CocoMetric."""
 import os.path as osp
 import time
 
 import torch
 
-from ..apis import build_runner
+from ..apis import build_runner, load_config
 from ..testing import (coco_dataset, dotted, shrink_detector,
                        write_tiny_coco)
 from ..utils.paths import REPO
+from .det_step import measure_det_steps
 from .runs import benchmark_config, stop_loader_workers
 from .timers import PeakMemory, WindowTimer
 
@@ -19,6 +22,19 @@ from .timers import PeakMemory, WindowTimer
 DET_CONFIGS = dict(
     faster_rcnn=osp.join(REPO, 'configs/dhkd/coco_faster_rcnn_r101_r50.py'),
     retinanet=osp.join(REPO, 'configs/dhkd/coco_retinanet_r101_r50.py'))
+#: what the peaks say where there is no GPU to measure them on
+NO_GPU_PEAK = 'unavailable: no GPU (CPU run)'
+
+
+def use_config_cudnn_benchmark(cfg) -> bool:
+    """Sets cudnn.benchmark to the config's ``env_cfg.cudnn_benchmark`` and
+    returns it.  MMEngine only ever switches it on: a classification run
+    earlier in this process would leave it on for MMDetection's configs,
+    whose default is off, and its autotuning workspaces would count in the
+    peak memory."""
+    torch.backends.cudnn.benchmark = bool(
+        cfg.get('env_cfg', {}).get('cudnn_benchmark', False))
+    return torch.backends.cudnn.benchmark
 
 
 class DetCheck:
@@ -124,12 +140,7 @@ class DetCheck:
         distiller.teacher_logits = timed_teacher
         peaks = PeakMemory(warmup, self.device)
         runner.register_hook(peaks)
-        # MMEngine only ever switches cudnn.benchmark on: a classification
-        # run earlier in this process would leave it on for MMDetection's
-        # configs, whose default is off, and its autotuning workspaces would
-        # count in the peak
-        torch.backends.cudnn.benchmark = bool(
-            runner.cfg.get('env_cfg', {}).get('cudnn_benchmark', False))
+        use_config_cudnn_benchmark(runner.cfg)
         if self.device == 'cuda':
             torch.cuda.reset_peak_memory_stats()
         try:
@@ -141,7 +152,7 @@ class DetCheck:
             teacher_s = sum(b.elapsed_time(e) for b, e in spans) / 1000
             peak = round(torch.cuda.max_memory_allocated() / 2**30, 2)
         else:
-            teacher_s, peak = sum(spans), None
+            teacher_s, peak = sum(spans), NO_GPU_PEAK
         s_per_iter = timer.seconds / timer.iters
         return dict(
             config=osp.relpath(DET_CONFIGS[kind], REPO),
@@ -153,8 +164,25 @@ class DetCheck:
             teacher_timing=('CUDA events around DetDistiller.teacher_logits'
                             if self.device == 'cuda' else 'wall clock'),
             cudnn_benchmark=torch.backends.cudnn.benchmark,
-            peak_gpu_mem_gib=peak,  # after the warm-up iterations
-            peak_gpu_mem_gib_warmup=peaks.warmup)
+            # torch.cuda.max_memory_allocated over the first `warmup`
+            # iterations, and after them (the peak statistics reset)
+            warmup_iters=warmup,
+            peak_gpu_mem_gib_warmup=(peaks.warmup if self.device == 'cuda'
+                                     else NO_GPU_PEAK),
+            peak_gpu_mem_gib_steady=peak)
+
+    def step_ratio(self) -> dict:
+        """DHKD step / (student step + teacher forward) of the Faster R-CNN
+        pair at the check's image size and batch 2 on the device, with
+        cudnn.benchmark as the config sets it (R18 -> R18 at 64x64 with
+        ``smoke``)."""
+        cudnn_benchmark = use_config_cudnn_benchmark(
+            load_config(DET_CONFIGS['faster_rcnn']))
+        width, height = (64, 64) if self.smoke else self.sizes.det_image
+        depths = (18, 18) if self.smoke else (50, 101)
+        return dict(measure_det_steps(
+            *depths, height, width, 2, self.device, self.sizes.ratio_iters,
+            self.sizes.ratio_warmup), cudnn_benchmark=cudnn_benchmark)
 
     def test(self) -> dict:
         """A test pass of the Faster R-CNN config with CocoMetric."""

@@ -9,7 +9,7 @@ categories it finds)."""
 import logging
 from typing import Optional, Sequence
 
-import numpy as np
+import torch
 import torch.nn as nn
 from mmengine.logging import print_log
 
@@ -33,7 +33,9 @@ def check_label_range(runner, loaders: Sequence[str]) -> None:
         dataset = getattr(runner, loader).dataset
         if not isinstance(dataset, LabelledDataset) or not len(dataset):
             continue
-        top = int(np.max(dataset._labels))
+        # a list, a NumPy array, or a tensor on the device for a data set
+        # held there (CIFAR100(device=...)), read back once
+        top = int(torch.as_tensor(dataset._labels).max())
         if top < num_classes:
             continue
         cfg = runner.cfg.get(loader).dataset

@@ -11,16 +11,18 @@ import time
 import pytest
 import torch
 
-from dhkd_det.benchmarks import Report, count_host_syncs, summarise_syncs
+from dhkd_det.benchmarks import (Report, count_host_syncs, summarise_syncs,
+                                 summary)
+from dhkd_det.benchmarks.det_step import STEPS
 from dhkd_det.benchmarks.interleaved import interleaved_times
 
 from cls_utils import REPO, run_tool
 
 SCRIPT = 'tools/benchmarks/gpu_check.py'
 PARTS = ('env', 'ops', 'cls_setup', 'cls_graph_equality', 'cls',
-         'cls_host_syncs', 'cls_ceiling',
-         'det_setup', 'det_faster_rcnn', 'det_retinanet', 'det_test',
-         'summary')
+         'cls_host_syncs', 'cls_ceiling', 'det_setup', 'det_faster_rcnn',
+         'det_retinanet', 'det_step_ratio', 'det_test', 'imagenet_input',
+         'cls_packing', 'summary')
 
 
 def numbers_in(entry: dict, keys) -> None:
@@ -89,8 +91,65 @@ def test_smoke_every_part_has_numbers(smoke):
         numbers_in(report[kind], ('s_per_iter', 'teacher_s_per_iter',
                                   'teacher_share'))
         assert 0 < report[kind]['teacher_share'] < 1
+        # no GPU: no peak memory, and not a made-up 0
+        for peak in ('peak_gpu_mem_gib_warmup', 'peak_gpu_mem_gib_steady'):
+            assert report[kind][peak].startswith('unavailable'), peak
+    ratio = report['det_step_ratio']
+    assert set(ratio['best_ms']) == set(STEPS)
+    numbers_in(ratio, ('ratio', 'rois'))
     assert report['det_test']['metrics']['coco/bbox_mAP'] >= 0
     numbers_in(report['summary'], ('cls_best_projected_240e_min', ))
+
+
+def test_smoke_packs_training_processes(smoke):
+    packing = smoke[0]['cls_packing']
+    assert packing['variant'] == 'gpu_resident-fp32-nchw-ga-graph'
+    assert [c['processes'] for c in packing['counts']] == [1, 2]
+    for c in packing['counts']:
+        assert len(c['per_process_it_per_s']) == c['processes']
+        assert c['barrier_timed_out'] is False  # the windows started together
+        numbers_in(c, ('aggregate_it_per_s', 'aggregate_it_per_s_wall',
+                       'run_240e_min', 'batch_240e_min',
+                       'per_run_240e_min_amortised'))
+        assert c['aggregate_it_per_s'] == pytest.approx(
+            sum(c['per_process_it_per_s']), abs=0.05)
+        assert c['per_run_240e_min_amortised'] == pytest.approx(
+            c['batch_240e_min'] / c['processes'], abs=0.1)
+    assert set(smoke[0]['summary']['cls_packing_aggregate_it_per_s']) == {
+        '1', '2'}
+
+
+def test_smoke_summary_judges_every_target(smoke):
+    targets = smoke[0]['summary']['targets']
+    assert set(targets) == {'cls_ga_240e_min', 'cls_plain_240e_min',
+                            'cls_ga_over_plain', 'det_step_ratio',
+                            'imagenet_input_ratio'}
+    for target in targets.values():
+        assert isinstance(target['measured'], numbers.Number), target
+        op, limit = target['target'].split()
+        meets = (target['measured'] <= float(limit) if op == '<=' else
+                 target['measured'] >= float(limit))
+        assert target['status'] == ('met' if meets else 'not met')
+    assert set(smoke[0]['summary']['cls_graph_max_log_diff']) == {
+        'plain', 'ga', 'bf16', 'ga_augmented'}
+    imagenet = smoke[0]['imagenet_input']
+    numbers_in(imagenet, ('ours_images_per_s', 'torchvision_images_per_s',
+                          'r34_r18_step_images_per_s'))
+
+
+def test_summary_says_what_was_not_measured():
+    ga_only = dict(cls=dict(variants=[dict(
+        name='v', ga=True, it_per_s=100.0, ms_per_iter=10.0,
+        projected_240e_min=31.3)]))
+    targets = summary(ga_only)['targets']
+    assert targets['cls_ga_240e_min']['status'] == 'not met'
+    for key in ('cls_plain_240e_min', 'cls_ga_over_plain',
+                'det_step_ratio'):
+        assert targets[key] == dict(targets[key], measured=None,
+                                    status='not measured')
+    failed = dict(cls_packing=dict(counts=[dict(processes=8,
+                                                error='RuntimeError: x')]))
+    assert summary(failed)['failed'] == ['cls_packing-8']
 
 
 @pytest.mark.skipif(torch.cuda.is_available(), reason='needs a CPU-only '

@@ -4,6 +4,8 @@ import re
 
 import pytest
 
+from dhkd_det.benchmarks.allocators import missing_library
+
 from cls_utils import python_tool, run_tool
 
 
@@ -27,6 +29,29 @@ def test_train_step_measures_its_ratios(tmp_path):
     assert proc.returncode == 0, proc.stderr[-3000:]
     assert re.search(r'a/b = [\d.]+', proc.stdout), proc.stdout
     assert re.search(r'c/a = [\d.]+', proc.stdout)
+    assert len(re.findall(r'minor page faults/step \d+', proc.stdout)) == 3
+
+
+def test_allocators_compares_settings_round_robin(tmp_path):
+    proc = run_tool(python_tool(
+        'benchmarks/allocators.py', '--rounds', '1', '--settings', 'glibc',
+        'glibc-thresholds', '--', '--batch', '4', '--iters', '1',
+        '--warmup', '0'), cwd=str(tmp_path))
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    for setting in ('glibc', 'glibc-thresholds'):
+        assert re.search(rf'^{setting}: a/b [\d.]+ \[', proc.stdout, re.M), \
+            proc.stdout
+    assert len(re.findall(r'minor page faults/step \d+ \[\d+-\d+\]',
+                          proc.stdout)) == 6
+    assert 'load average before' in proc.stdout
+
+
+def test_a_preloaded_allocator_that_is_not_there_is_named():
+    # the loader only warns and goes on with glibc: the run would measure
+    # glibc under the allocator's name
+    assert missing_library({'LD_PRELOAD': 'libnot_installed.so.1'}) == \
+        'libnot_installed.so.1'
+    assert missing_library({}) is None
 
 
 def test_diagnostics_cost_measures_the_idle_hook(tmp_path):

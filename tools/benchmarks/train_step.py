@@ -16,7 +16,10 @@ Prints the per-iteration time of
   (c) (a) with ``GradAlignOptimWrapper``;
 and the ratios a/b (the MMEngine/distiller machinery, target <= 1.05) and
 c/a (the cost of gradient alignment, target <= 1.15), each as the median of
-the ratios within a round, next to the ratio of the medians.  resnet32x4
+the ratios within a round, next to the ratio of the medians; and the minor
+page faults per step of each (memory the allocator handed back to the
+kernel and touches again: tools/benchmarks/allocators.py compares
+allocators by them).  resnet32x4
 teacher, resnet8x4 student, 100 classes, random init and random data, the
 thread count left at torch's default.  Each variant has its own copy of the
 models and optimizer state; the variants run round-robin so that drifts of
@@ -26,6 +29,7 @@ the (shared) machine hit all three alike.  About 11 rounds of
 import argparse
 import copy
 import os.path as osp
+import resource
 import statistics
 import sys
 
@@ -40,6 +44,17 @@ from dhkd_det.benchmarks.cls_step import (build_cls_distiller,  # noqa: E402
                                           plain_loop_step, random_batch, sgd)
 from dhkd_det.benchmarks.interleaved import interleaved_times  # noqa: E402
 from dhkd_det.optim import GradAlignOptimWrapper  # noqa: E402
+
+
+def counting_faults(step, faults: list):
+    """``step`` appending the minor page faults of the whole process
+    during each call to ``faults``."""
+    def counted():
+        before = resource.getrusage(resource.RUSAGE_SELF).ru_minflt
+        step()
+        faults.append(resource.getrusage(resource.RUSAGE_SELF).ru_minflt -
+                      before)
+    return counted
 
 
 def main():
@@ -65,6 +80,9 @@ def main():
         '(c) (a) + GradAlignOptimWrapper':
             lambda: models['c'].train_step(data, wc),
     }
+    faults = {name: [] for name in steps}
+    steps = {name: counting_faults(step, faults[name])
+             for name, step in steps.items()}
     times = interleaved_times(steps, args.iters, args.warmup)
     names = list(steps)
     med = {name: statistics.median(ts) for name, ts in times.items()}
@@ -74,7 +92,8 @@ def main():
           f'{args.iters} rounds after {args.warmup} warm-up:')
     for name in names:
         print(f'  {name:34s} median {med[name] * 1000:8.1f} ms/iter, min '
-              f'{min(times[name]) * 1000:8.1f}')
+              f'{min(times[name]) * 1000:8.1f}, minor page faults/step '
+              f'{statistics.median(faults[name][args.warmup:]):.0f}')
     # Load from other jobs drifts on a shared machine; the median of the
     # ratios within a round compares steps run seconds apart.
     for label, num, den, target in (('a/b', a, b, 1.05),
