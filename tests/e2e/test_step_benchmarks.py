@@ -1,5 +1,6 @@
 """The step and diagnostics benchmarks run (tiny sizes): they call into the
-distillers' internals (the teacher's RoIs, its box head), which a refactor can move."""
+distillers' internals (the teacher's RoIs, its box head), which a refactor
+can move."""
 import re
 
 import pytest
