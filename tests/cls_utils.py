@@ -50,6 +50,25 @@ def run_tool(args, cwd, timeout=600, env_extra=None):
     return proc
 
 
+#: config lines of a run that signals itself where DHKD_SIGNAL says
+#: ('TERM:iter:5', 'KILL:epoch:1': tests/signal_hook.py)
+SIGNAL_HOOKS = '''
+custom_imports = dict(imports=['dhkd_det', 'signal_hook'],
+                      allow_failed_imports=False)
+custom_hooks = [dict(type='DHKDHook'), dict(type='LossGuardHook'),
+                dict(type='SendSignalAtIterHook'),
+                dict(type='SendSignalAfterEpochHook')]
+'''
+
+
+def train_signalled(cfg, wd, cwd, *args, signal=''):
+    """tools/train.py on ``cfg`` (made with ``SIGNAL_HOOKS``) into ``wd``,
+    the run signalling itself as ``signal`` says ('' for never)."""
+    return run_tool(python_tool('train.py', cfg, '--work-dir', str(wd),
+                                *args), cwd=str(cwd),
+                    env_extra={'DHKD_SIGNAL': signal})
+
+
 def python_tool(tool, *args):
     return [sys.executable, osp.join(REPO, 'tools', tool), *args]
 

@@ -6,15 +6,12 @@ import os.path as osp
 import pytest
 import torch
 
-from cls_utils import REPO, python_tool, run_tool, small_project
+from cls_utils import (REPO, SIGNAL_HOOKS, python_tool, run_tool,
+                       small_project, train_signalled)
 
 # 40 images in batches of 16: 16, 16 and a partial 8 an epoch, 3 epochs;
 # the DHKD config steps with gradient alignment
-EXTRA = '''
-custom_imports = dict(imports=['dhkd_det', 'signal_hook'],
-                      allow_failed_imports=False)
-custom_hooks = [dict(type='DHKDHook'), dict(type='LossGuardHook'),
-                dict(type='SendSignalAfterEpochHook')]
+EXTRA = SIGNAL_HOOKS + '''
 train_cfg = dict(max_epochs=3)
 '''
 
@@ -27,10 +24,7 @@ def project(tmp_path_factory):
 
 def train(project, wd, *args, signal=''):
     root, cfg = project
-    proc = run_tool(python_tool('train.py', cfg, '--work-dir', str(wd),
-                                *args), cwd=str(root),
-                    env_extra={'DHKD_SIGNAL': signal})
-    return proc
+    return train_signalled(cfg, wd, root, *args, signal=signal)
 
 
 def final_weights(wd):

@@ -5,32 +5,20 @@ iteration count as an uninterrupted run."""
 import pytest
 import torch
 
-from cls_utils import python_tool, run_tool, small_project
+from cls_utils import SIGNAL_HOOKS, small_project, train_signalled
 from dhkd_det.engine.hooks.preemption_hook import PREEMPTED_EXIT_CODE
 
 # 48 images in batches of 16: 3 iterations an epoch, 6 in the run
-EXTRA = '''
-custom_imports = dict(imports=['dhkd_det', 'signal_hook'],
-                      allow_failed_imports=False)
-custom_hooks = [dict(type='DHKDHook'), dict(type='LossGuardHook'),
-                dict(type='SendSignalAtIterHook'),
-                dict(type='SendSignalAfterEpochHook')]
+EXTRA = SIGNAL_HOOKS + '''
 default_hooks = dict(checkpoint=dict(interval=10))
 '''
-
-
-def train(cfg, wd, cwd, *args, signal=''):
-    return run_tool(python_tool('train.py', cfg, '--work-dir', str(wd),
-                                *args), cwd=str(cwd),
-                    env_extra={'DHKD_SIGNAL': signal})
-
 
 @pytest.mark.slow
 @pytest.mark.parametrize('name', ['TERM', 'USR1'])
 def test_signal_mid_epoch_saves_and_resume_finishes_the_run(tmp_path, name):
     cfg = small_project(tmp_path, extra=EXTRA, n_train=48)
     wd = tmp_path / 'wd'
-    proc = train(cfg, wd, tmp_path, signal=f'{name}:iter:4')
+    proc = train_signalled(cfg, wd, tmp_path, signal=f'{name}:iter:4')
     out = proc.stdout + proc.stderr
     assert proc.returncode == PREEMPTED_EXIT_CODE, out[-5000:]
     assert f'stopped by SIG{name} after iteration 4' in out
@@ -40,7 +28,7 @@ def test_signal_mid_epoch_saves_and_resume_finishes_the_run(tmp_path, name):
     assert (meta['epoch'], meta['iter'], meta['epoch_batches_done']) == \
         (1, 4, 1)
 
-    proc = train(cfg, wd, tmp_path, '--resume')
+    proc = train_signalled(cfg, wd, tmp_path, '--resume')
     out = proc.stdout + proc.stderr
     assert proc.returncode == 0, out[-5000:]
     assert 'resumed epoch: 1, iter: 4' in out

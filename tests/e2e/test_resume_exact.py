@@ -5,16 +5,11 @@ every epoch, and a validation follows each epoch)."""
 import pytest
 import torch
 
-from cls_utils import python_tool, run_tool, small_project
+from cls_utils import SIGNAL_HOOKS, small_project, train_signalled
 from dhkd_det.engine.hooks.preemption_hook import PREEMPTED_EXIT_CODE
 
 # 48 images in batches of 16: 3 iterations an epoch, 9 in the run
-EXTRA = '''
-custom_imports = dict(imports=['dhkd_det', 'signal_hook'],
-                      allow_failed_imports=False)
-custom_hooks = [dict(type='DHKDHook'), dict(type='LossGuardHook'),
-                dict(type='SendSignalAtIterHook'),
-                dict(type='SendSignalAfterEpochHook')]
+EXTRA = SIGNAL_HOOKS + '''
 train_cfg = dict(max_epochs=3)
 '''
 
@@ -27,9 +22,7 @@ def project(tmp_path_factory):
 
 def train(project, wd, *args, signal=''):
     root, cfg = project
-    return run_tool(python_tool('train.py', cfg, '--work-dir', str(wd),
-                                *args), cwd=str(root),
-                    env_extra={'DHKD_SIGNAL': signal})
+    return train_signalled(cfg, wd, root, *args, signal=signal)
 
 
 def final_weights(wd):
