@@ -13,6 +13,7 @@ from .detectors import (CONFIGS, SMALL_FASTER_RCNN, SMALL_RETINANET, WIDTH,
                         set_heads, shrink_detector, small_cascade_rcnn,
                         small_faster_rcnn, small_overrides, small_retinanet,
                         with_overrides)
+from .distillers import small_cls_distiller_cfg
 from .imagenet import write_imagenet
 from .options import dotted
 
@@ -21,7 +22,8 @@ __all__ = [
     'WIDTH', 'coco_dataset', 'coco_loaders', 'coco_pipelines', 'dotted',
     'mmdet_configs', 'mmdet_model', 'resnet_fpn', 'save_teacher',
     'set_heads', 'shrink_detector', 'small_cascade_rcnn', 'small_data_cfg',
-    'small_faster_rcnn', 'small_overrides', 'small_retinanet',
+    'small_cls_distiller_cfg', 'small_faster_rcnn', 'small_overrides',
+    'small_retinanet',
     'with_overrides', 'write_cifar_archive', 'write_imagenet',
     'write_random_cifar', 'write_tiny_coco'
 ]

@@ -9,6 +9,7 @@ from mmengine.registry import MODELS
 
 from ..optim.bf16 import BF16OptimWrapper
 from ..optim.grad_align import GradAlignOptimWrapper
+from .distillers import small_cls_distiller_cfg
 
 WRAPPERS = dict(plain=OptimWrapper, ga=GradAlignOptimWrapper,
                 bf16=BF16OptimWrapper)
@@ -18,15 +19,10 @@ def small_distiller(cuda_graph: bool, device: str = 'cpu',
                     augment: bool = True) -> torch.nn.Module:
     """DHKD resnet8 -> resnet8 (random teacher) on 10 classes, seeded."""
     torch.manual_seed(0)
-    model = MODELS.build(dict(
-        type='ClsDistiller',
-        student=dict(type='DualHeadClassifier',
-                     network=dict(type='resnet8', num_classes=10),
-                     aux_head='nonlinear'),
-        teacher=dict(type='resnet8', num_classes=10),
-        task_losses=dict(main=dict(type='CELoss')),
+    model = MODELS.build(small_cls_distiller_cfg(
         distill_losses=dict(aux=dict(type='BinaryKLNormLoss',
                                      temperature=2.0)),
+        task_losses=dict(main=dict(type='CELoss')),
         data_preprocessor=dict(type='ClsDataPreprocessor',
                                pad_crop=4 if augment else 0, flip=augment),
         cuda_graph=cuda_graph))

@@ -11,17 +11,7 @@ import dhkd_det  # noqa: F401
 from dhkd_det.checkpoint import (KEY_PREFIXES, export_state, load_for_test,
                                  match_keys)
 from dhkd_det.checkpoint.keys import MMENGINE_PREFIXES
-
-
-def distiller_cfg(teacher_ckpt=None):
-    return dict(
-        type='ClsDistiller',
-        student=dict(type='DualHeadClassifier',
-                     network=dict(type='resnet8', num_classes=10),
-                     aux_head='nonlinear'),
-        teacher=dict(type='resnet8', num_classes=10),
-        teacher_ckpt=teacher_ckpt,
-        distill_losses=dict(aux=dict(type='BinaryKLNormLoss')))
+from dhkd_det.testing import small_cls_distiller_cfg
 
 
 def as_mmrazor(state, prefix='student.'):
@@ -37,23 +27,23 @@ def test_the_table_holds_mmengines_prefixes_and_mmrazors():
 def test_an_mmrazor_checkpoint_loads_as_teacher_for_test_and_export(
         tmp_path):
     torch.manual_seed(1)
-    trained = MODELS.build(distiller_cfg())
+    trained = MODELS.build(small_cls_distiller_cfg())
     # the teacher: a plain network under architecture.
     net = MODELS.build(dict(type='resnet8', num_classes=10))
     teacher = tmp_path / 'teacher.pth'
     torch.save({'state_dict': as_mmrazor(net.state_dict(), '')}, teacher)
-    model = MODELS.build(distiller_cfg(str(teacher)))
+    model = MODELS.build(small_cls_distiller_cfg(str(teacher)))
     model.load_teacher()
     for key, value in net.state_dict().items():
         assert torch.equal(model.teacher.state_dict()[key], value), key
 
     # a distiller checkpoint whose student sits under architecture.
-    cfg_text = Config(dict(model=distiller_cfg())).pretty_text
+    cfg_text = Config(dict(model=small_cls_distiller_cfg())).pretty_text
     ckpt = dict(state_dict=as_mmrazor(trained.state_dict()),
                 meta=dict(cfg=cfg_text))
     path = tmp_path / 'razor.pth'
     torch.save(ckpt, path)
-    fresh = MODELS.build(distiller_cfg())
+    fresh = MODELS.build(small_cls_distiller_cfg())
     load_for_test(fresh, str(path), 'cfg.py')
     for key, value in trained.state_dict().items():
         assert torch.equal(fresh.state_dict()[key], value), key
@@ -68,7 +58,7 @@ def test_an_mmrazor_checkpoint_loads_as_teacher_for_test_and_export(
 
 
 def test_match_keeps_the_bare_reading_and_names_what_is_unread():
-    model = MODELS.build(distiller_cfg())
+    model = MODELS.build(small_cls_distiller_cfg())
     state = model.state_dict()
     match = match_keys(state, model)
     assert (match.strip, match.add) == ('', '') and match.fits()
@@ -89,11 +79,12 @@ def test_every_reader_words_a_mismatch_alike(tmp_path):
     torch.save({'model': MODELS.build(dict(type='resnet20',
                                            num_classes=10)).state_dict()},
                r20)
-    model = MODELS.build(distiller_cfg(str(r20)))
+    model = MODELS.build(small_cls_distiller_cfg(str(r20)))
     with pytest.raises(ValueError) as teacher_err:
         model.load_teacher()
     with pytest.raises(ValueError) as test_err:
-        load_for_test(MODELS.build(distiller_cfg()), str(r20), 'cfg.py')
+        load_for_test(MODELS.build(small_cls_distiller_cfg()), str(r20),
+                      'cfg.py')
     for err, target in ((teacher_err, 'model.teacher (ResNet)'),
                         (test_err, 'the model of cfg.py')):
         assert f'{r20} does not fit {target}: ' in str(err.value)

@@ -13,6 +13,7 @@ from cls_utils import save_teacher
 from dhkd_det.engine import (DHKDHook, DistillerDataParallel,
                              DistillScheduleHook)
 from dhkd_det.optim import GradAlignOptimWrapper
+from dhkd_det.testing import small_cls_distiller_cfg
 
 
 def build(teacher_ckpt=None, aux='nonlinear', distill=None, teacher_cls=10,
@@ -279,14 +280,7 @@ def test_the_teacher_runs_before_the_student_and_changes_nothing(tmp_path):
     random numbers, so the student's dropout draws the same ones)."""
     teacher = tmp_path / 'teacher.pth'
     save_teacher(teacher)
-    model = MODELS.build(dict(
-        type='ClsDistiller',
-        student=dict(type='DualHeadClassifier',
-                     network=dict(type='resnet8', num_classes=10),
-                     aux_head='nonlinear'),
-        teacher=dict(type='resnet8', num_classes=10),
-        teacher_ckpt=str(teacher),
-        distill_losses=dict(aux=dict(type='BinaryKLNormLoss'))))
+    model = MODELS.build(small_cls_distiller_cfg(str(teacher)))
     order = []
     model.teacher.register_forward_pre_hook(
         lambda *_: order.append('teacher'))

@@ -13,6 +13,7 @@ from dhkd_det.analysis import read_run
 from dhkd_det.engine.hooks.grad_diagnostics_hook import (
     GradDiagnosticsHook, diagnostic_groups, group_cosines)
 from dhkd_det.optim import GradAlignOptimWrapper
+from dhkd_det.testing import small_cls_distiller_cfg
 
 
 def test_cosines_by_hand():
@@ -77,14 +78,7 @@ def test_logged_while_training(variant, tmp_path):
 def small_distiller(tmp_path):
     teacher = tmp_path / 'teacher.pth'
     save_teacher(teacher)
-    return MODELS.build(dict(
-        type='ClsDistiller',
-        student=dict(type='DualHeadClassifier',
-                     network=dict(type='resnet8', num_classes=10),
-                     aux_head='nonlinear'),
-        teacher=dict(type='resnet8', num_classes=10),
-        teacher_ckpt=str(teacher),
-        distill_losses=dict(aux=dict(type='BinaryKLNormLoss'))))
+    return MODELS.build(small_cls_distiller_cfg(str(teacher)))
 
 
 def batch(seed):

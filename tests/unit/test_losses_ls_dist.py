@@ -15,6 +15,7 @@ from cls_utils import REPO, save_teacher
 from dhkd_det.losses import (BinaryKLNormLoss, DISTLoss, DKDLoss, KDLoss,
                              binary_kl_norm, dist_loss, dkd_loss, kd_loss,
                              standardize)
+from dhkd_det.testing import small_cls_distiller_cfg
 
 # ----- the official formulas as published, transcribed ---------------------
 # sunshangquan/logit-standardization-KD (commit f6e5aa5),
@@ -324,14 +325,8 @@ def test_cls_distiller_ls_on_main_and_dist_on_aux(tmp_path):
     for main in (dict(type='KDLoss', temperature=2.0, loss_weight=9.0,
                       logit_stand=True),
                  dict(type='DKDLoss', temperature=2.0, logit_stand=True)):
-        model = MODELS.build(dict(
-            type='ClsDistiller',
-            student=dict(type='DualHeadClassifier',
-                         network=dict(type='resnet8', num_classes=10),
-                         aux_head='nonlinear'),
-            teacher=dict(type='resnet8', num_classes=10),
-            teacher_ckpt=ckpt,
-            distill_losses=dict(main=main, aux=dict(
+        model = MODELS.build(small_cls_distiller_cfg(
+            ckpt, distill_losses=dict(main=main, aux=dict(
                 type='DISTLoss', tau=4.0, loss_weight=2.0))))
         model.eval()  # no dropout: the values can be recomputed
         g = torch.Generator().manual_seed(0)
