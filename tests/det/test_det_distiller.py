@@ -139,11 +139,9 @@ def recording_teacher(monkeypatch, model, seen):
     monkeypatch.setattr(det_distiller, 'stage_cls_scores', record_teacher)
 
 
-def test_teacher_runs_on_the_students_sampled_rois(tmp_path, monkeypatch):
-    """Teacher = the student's own weights (plain head): its logits on the
-    sampled RoIs must equal the student's main logits one to one."""
-    model = self_taught(tmp_path, small_faster_rcnn(),
-                        small_faster_rcnn(dual=False))
+def recording_both(monkeypatch, model):
+    """A dict that will hold the groups of the student's pass
+    (``'student'``) and every teacher box-head call (``'teacher'``)."""
     seen = dict(teacher=[])
     student_pass = model._two_stage_student
 
@@ -153,6 +151,15 @@ def test_teacher_runs_on_the_students_sampled_rois(tmp_path, monkeypatch):
 
     model._two_stage_student = record_student
     recording_teacher(monkeypatch, model, seen['teacher'])
+    return seen
+
+
+def test_teacher_runs_on_the_students_sampled_rois(tmp_path, monkeypatch):
+    """Teacher = the student's own weights (plain head): its logits on the
+    sampled RoIs must equal the student's main logits one to one."""
+    model = self_taught(tmp_path, small_faster_rcnn(),
+                        small_faster_rcnn(dual=False))
+    seen = recording_both(monkeypatch, model)
     model.train()
     model.log_agreement = True
     losses = losses_of(model)
@@ -222,15 +229,7 @@ def test_cascade_distils_every_stage_on_its_own_rois(tmp_path, monkeypatch):
     stage's own losses, and reaches only stage i's aux head."""
     model = self_taught(tmp_path, small_cascade_rcnn(),
                         small_cascade_rcnn(dual=False))
-    seen = dict(teacher=[])
-    student_pass = model._two_stage_student
-
-    def record_student(*args):
-        losses, seen['student'] = student_pass(*args)
-        return losses, seen['student']
-
-    model._two_stage_student = record_student
-    recording_teacher(monkeypatch, model, seen['teacher'])
+    seen = recording_both(monkeypatch, model)
     model.train()
     model.log_agreement = True
     split = model(**model.data_preprocessor(data_batch(), True),
