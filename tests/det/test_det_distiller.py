@@ -274,6 +274,18 @@ def test_cascade_distils_every_stage_on_its_own_rois(tmp_path, monkeypatch):
     assert torch.allclose(task + distill, model.parse_losses(losses)[0])
 
 
+def predictions(*models):
+    """Each model's predictions on the same batch, in eval mode."""
+    outputs = []
+    for model in models:
+        model.eval()
+        with torch.no_grad():
+            outputs.append(model(**model.data_preprocessor(data_batch(),
+                                                           False),
+                                 mode='predict'))
+    return outputs
+
+
 @pytest.mark.parametrize('kind', ['cascade_rcnn', 'faster_rcnn_4conv1fc'])
 def test_export_tool_gives_plain_mmdet_student(tmp_path, kind):
     """tools/export_student.py's state dict (the model rebuilt from the
@@ -289,12 +301,7 @@ def test_export_tool_gives_plain_mmdet_student(tmp_path, kind):
         dict(state_dict=model.state_dict(), meta=dict(cfg=cfg.pretty_text)))
     plain = MODELS.build(build(dual=False))
     plain.load_state_dict(state, strict=True)
-    model.eval(), plain.eval()
-    with torch.no_grad():
-        got = model(**model.data_preprocessor(data_batch(), False),
-                    mode='predict')
-        want = plain(**plain.data_preprocessor(data_batch(), False),
-                     mode='predict')
+    got, want = predictions(model, plain)
     for g, w in zip(got, want):
         assert len(g.pred_instances) > 0
         for key in ('bboxes', 'scores', 'labels'):
@@ -306,12 +313,7 @@ def test_predict_is_the_students(tmp_path):
                       small_faster_rcnn(dual=False))
     plain = MODELS.build(small_faster_rcnn(dual=False))
     plain.load_state_dict(plain_student_state(model.state_dict(), model))
-    model.eval(), plain.eval()
-    with torch.no_grad():
-        got = model(**model.data_preprocessor(data_batch(), False),
-                    mode='predict')
-        want = plain(**plain.data_preprocessor(data_batch(), False),
-                     mode='predict')
+    got, want = predictions(model, plain)
     assert not model.teacher_loaded  # testing needs no teacher checkpoint
     for g, w in zip(got, want):
         for key in ('bboxes', 'scores', 'labels'):
