@@ -4,6 +4,7 @@ import hashlib
 import os
 import os.path as osp
 import pickle
+import struct
 from typing import Dict, List, Optional, Sequence, Tuple
 
 import numpy as np
@@ -271,6 +272,27 @@ def write_cifar(root: str, train: Tuple[np.ndarray, Sequence[int]],
     return folder
 
 
+class _Python2Pickler(pickle._Pickler):
+    """Writes ``bytes`` as Python 2's ``str`` (the BINSTRING opcodes), as
+    the official CIFAR pickles hold their keys, file names and image data:
+    read back with ``encoding='bytes'`` they are bytes, with
+    ``encoding='latin1'`` (torchvision's reader, the official instructions)
+    str, so every CIFAR reader takes our files as it takes the official
+    ones.  Python 3's own pickles hold bytes as bytes whatever the reader's
+    encoding, which torchvision's reader cannot index (``entry['data']``).
+    """
+    dispatch = dict(pickle._Pickler.dispatch)
+
+    def _save_python2_str(self, obj: bytes) -> None:
+        if len(obj) < 256:
+            self.write(pickle.SHORT_BINSTRING + bytes([len(obj)]) + obj)
+        else:
+            self.write(pickle.BINSTRING + struct.pack('<i', len(obj)) + obj)
+        self.memoize(obj)
+
+    dispatch[bytes] = _save_python2_str
+
+
 def _dump(path: str, content: Dict[bytes, object]) -> None:
     with open(path, 'wb') as f:
-        pickle.dump(content, f, protocol=4)
+        _Python2Pickler(f, protocol=2).dump(content)

@@ -78,6 +78,26 @@ def test_write_cifar_uses_the_official_layout(tmp_path):
     assert meta[b'fine_label_names'] == [n.encode() for n in names]
 
 
+def test_write_cifar_is_read_by_torchvision_as_the_official_files(
+        tmp_path, monkeypatch):
+    """The official pickles hold Python 2 str: torchvision reads them with
+    encoding='latin1' and indexes str keys.  Ours must read the same way
+    (only the md5 check of the official release is switched off)."""
+    import torchvision
+    (images, labels), _, names = make_cifar(tmp_path)
+    monkeypatch.setattr(torchvision.datasets.cifar, 'check_integrity',
+                        lambda *args, **kwargs: True)
+    data = torchvision.datasets.CIFAR100(str(tmp_path), train=True,
+                                         download=False)
+    assert data.targets == labels.tolist()
+    assert np.array_equal(data.data, images)
+    assert data.classes == list(names)
+    with open(_split_file(tmp_path), 'rb') as f:
+        latin1 = pickle.load(f, encoding='latin1')
+    assert set(latin1) == {'filenames', 'batch_label', 'fine_labels',
+                           'coarse_labels', 'data'}
+
+
 def test_cifar_md5_rejects_unofficial_data(cifar_root):
     with pytest.raises(ValueError) as info:
         CIFAR100(cifar_root, 'train')
