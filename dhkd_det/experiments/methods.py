@@ -25,8 +25,11 @@ class Method:
     """``task_weight``: the weight of CE on the main head; ``distill``: the
     distillation loss config of each head; ``per_pair``: by pair name, the
     loss arguments the method's authors used for that pair instead;
-    ``warmup_epochs``: a linear warm-up of the distillation loss (DKD's);
-    ``source``: where the hyper-parameters come from."""
+    ``warmup_epochs``: a linear warm-up of the distillation loss (DKD's),
+    in epochs of the 240-epoch CIFAR recipe: a pair whose schedule is
+    shorter gets the same fraction of its own (at least one epoch);
+    ``source``: where the hyper-parameters come from; ``aux_kind``: the aux
+    head's shape ('linear' / 'nonlinear'), None for the pair config's."""
     title: str
     task_weight: float
     distill: Dict[str, dict]
@@ -35,6 +38,7 @@ class Method:
     grad_align: bool = False
     warmup_epochs: int = 0
     per_pair: Dict[str, Dict[str, dict]] = field(default_factory=dict)
+    aux_kind: Optional[str] = None
 
     def losses_for(self, pair: str) -> Dict[str, dict]:
         """The distillation losses by head for ``pair``."""
@@ -91,6 +95,19 @@ METHODS: Dict[str, Method] = {
         'DHKD+GA', 1.0, {'aux': _BINARY_KL_NORM},
         'configs/dhkd/ as shipped (the reference quick start)',
         aux_head=True, grad_align=True),
+    'dhkd_linear': Method(
+        'DHKD, linear aux head', 1.0, {'aux': _BINARY_KL_NORM},
+        "DHKD with a linear aux head, no gradient alignment (the reference "
+        "code's default --dual_head --linear)",
+        aux_head=True, aux_kind='linear'),
+    'dhkd_kd': Method(
+        'DHKD+KD', 0.1, {'main': dict(type='KDLoss', temperature=4.0,
+                                      loss_weight=0.9),
+                         'aux': _BINARY_KL_NORM},
+        "the kd method's main head (CE 0.1 + KD T 4 0.9, mdistiller's "
+        "CFG.KD) plus DHKD's aux head (BinaryKLNorm T 2, 1), no gradient "
+        'alignment',
+        aux_head=True),
     'one_head_both': Method(
         'CE+BinaryKLNorm, one head', 1.0, {'main': _BINARY_KL_NORM},
         "DHKD's losses on one shared head (the paper's motivating "
@@ -98,16 +115,29 @@ METHODS: Dict[str, Method] = {
 }
 
 
-def method_hooks(method: Method, pair_hooks: List[dict]) -> List[dict]:
+#: the schedule length the methods' warm-up epochs are given for
+RECIPE_EPOCHS = 240
+
+
+def warmup_for(method: Method, max_epochs: int) -> int:
+    """``method``'s warm-up epochs for a schedule of ``max_epochs``."""
+    if not method.warmup_epochs or max_epochs >= RECIPE_EPOCHS:
+        return method.warmup_epochs
+    return max(1, round(method.warmup_epochs * max_epochs / RECIPE_EPOCHS))
+
+
+def method_hooks(method: Method, pair_hooks: List[dict],
+                 max_epochs: int = RECIPE_EPOCHS) -> List[dict]:
     """The pair config's custom hooks for ``method``: without the
-    distillation hooks, then DKD's warm-up where the method has one."""
+    distillation hooks, then DKD's warm-up where the method has one (for a
+    schedule of ``max_epochs``)."""
     hooks = [dict(h) for h in pair_hooks if h.get('type') not in
              DISTILL_HOOKS]
     if method.distill:
         hooks.insert(0, dict(type='DHKDHook'))
     if method.warmup_epochs:
         hooks.insert(1, dict(type='DistillScheduleHook',
-                             warmup_epochs=method.warmup_epochs))
+                             warmup_epochs=warmup_for(method, max_epochs)))
     return hooks
 
 
@@ -128,7 +158,8 @@ def method_config(name: str, pair: str, pair_config: str, seed: int,
             'of configs/dhkd/, e.g. configs/dhkd/cifar100_res32x4_res8x4.py')
     aux_kind: Optional[str] = None
     if method.aux_head:
-        aux_kind = cfg.model.student.get('aux_head') or 'nonlinear'
+        aux_kind = method.aux_kind or cfg.model.student.get(
+            'aux_head') or 'nonlinear'
     model = dict(
         student=dict(aux_head=aux_kind),
         task_losses=dict(_delete_=True, main=dict(
@@ -137,7 +168,8 @@ def method_config(name: str, pair: str, pair_config: str, seed: int,
         eval_aux=method.aux_head)
     wrapper = 'GradAlignOptimWrapper' if method.grad_align else \
         'OptimWrapper'
-    hooks = method_hooks(method, cfg.get('custom_hooks', []))
+    hooks = method_hooks(method, cfg.get('custom_hooks', []),
+                         cfg.train_cfg.get('max_epochs', RECIPE_EPOCHS))
     return override_config(
         pair_config, header.splitlines() + [
             f'{method.title} on pair {pair}, seed {seed}; '
