@@ -245,13 +245,17 @@ class BaseDistiller(BaseModel):
             t_logits = self.teacher_logits(
                 inputs, [part.where for part in distilled])
         for part, t in zip(distilled, t_logits):
-            part_losses = self.scaled_distill_losses(part.logits, t,
-                                                     part.target)
+            # a group with nothing to distil (a detector's stage without
+            # foreground RoIs, with distill_rois='foreground') adds zero: a
+            # mean over no RoI would be NaN
+            part_losses = self.scaled_distill_losses(
+                part.logits, t, part.target) if len(t) else \
+                self.zero_distill_losses(part.logits)
             distill.update(_prefixed(part.loss_prefix, {
                 k: v * part.loss_weight
                 for k, v in part_losses.items()
             }))
-        if self.log_agreement:
+        if self.log_agreement and sum(len(t) for t in t_logits):
             # over every distilled sample / RoI / anchor, all groups together
             distill['teacher_agree'] = self.agreement(
                 torch.cat([part.logits['main'].detach()

@@ -27,7 +27,7 @@ from torch import Tensor
 
 from ..heads.capture import outputs_of
 from ..heads.dual_retina_head import distilled_anchors, per_anchor_logits
-from ..heads.dual_roi_head import stage_cls_scores
+from ..heads.dual_roi_head import SampledRoIs, stage_cls_scores
 from ..losses import DKDLoss
 from ..models.dual_head import named_aux_modules
 from ..ops import check_ops_device
@@ -81,7 +81,15 @@ class DetDistiller(BaseDistiller, BaseDetector):
         data_preprocessor: defaults to the student's.
         cuda_graph: refused: proposals and sampled RoIs change in number
             from batch to batch, so the step cannot be captured.
+        distill_rois: two-stage, which sampled RoIs are distilled: 'all'
+            (the default), or 'foreground', those the sampler matched to
+            an object (most sampled RoIs are background, whose logits
+            then dominate the distillation loss).  A stage with no
+            foreground RoI in the batch adds zero distillation loss.
     """
+
+    #: the choices of ``distill_rois``
+    DISTILL_ROIS = ('all', 'foreground')
 
     def __init__(self,
                  student: dict,
@@ -90,7 +98,11 @@ class DetDistiller(BaseDistiller, BaseDetector):
                  distill_losses: Optional[Dict[str, dict]] = None,
                  data_preprocessor: Optional[dict] = None,
                  init_cfg: Optional[dict] = None,
-                 cuda_graph: bool = False):
+                 cuda_graph: bool = False,
+                 distill_rois: str = 'all'):
+        if distill_rois not in self.DISTILL_ROIS:
+            raise ValueError(f'model.distill_rois must be one of '
+                             f'{self.DISTILL_ROIS}, got {distill_rois!r}')
         data_preprocessor = data_preprocessor or student.get(
             'data_preprocessor') or dict(type='DetDataPreprocessor')
         with _default_scope('mmdet'):
@@ -100,6 +112,7 @@ class DetDistiller(BaseDistiller, BaseDetector):
                              init_cfg=init_cfg, cuda_graph=cuda_graph)
             self.student = MODELS.build(student)
         self.two_stage = _is_two_stage(self.student)
+        self.distill_rois = distill_rois
         self.has_aux = _has_aux(self.student)
         self._check()
 
@@ -149,6 +162,11 @@ class DetDistiller(BaseDistiller, BaseDetector):
                 "roi_head.type='DualStandardRoIHead' (Cascade R-CNN: "
                 "'DualCascadeRoIHead') in model.student, over plain box "
                 'heads for main-head KD / DKD baselines')
+        if not self.two_stage and self.distill_rois != 'all':
+            raise ValueError(
+                f"model.distill_rois={self.distill_rois!r} selects sampled "
+                'RoIs of a two-stage student; a one-stage student distils '
+                "its kept anchors: remove it (or set 'all')")
         if not self.two_stage and any(isinstance(fn, DKDLoss)
                                       for fn in self.distill_losses.values()):
             raise ValueError('DKDLoss needs softmax logits with a background '
@@ -206,6 +224,9 @@ class DetDistiller(BaseDistiller, BaseDetector):
         with self.student.roi_head.recording() as stages:
             losses = self.student.loss(inputs, data_samples)
         box_heads = _box_heads(self.student)
+        if self.distill_rois == 'foreground':
+            stages = [_foreground(stage, box_heads[stage.stage].num_classes)
+                      for stage in stages]
         # the aux classifier runs after the student's loss, so that its
         # random ops (the nonlinear head's dropout) leave the sampling of
         # later stages as in plain training
@@ -289,6 +310,15 @@ def _is_two_stage(detector: nn.Module) -> bool:
         'two-stage detector with a StandardRoIHead (Faster R-CNN) or a '
         'CascadeRoIHead (Cascade R-CNN), or a single-stage detector with an '
         'anchor head (RetinaNet)')
+
+
+def _foreground(stage: SampledRoIs, num_classes: int) -> SampledRoIs:
+    """``stage`` with its background RoIs (label ``num_classes``) left
+    out."""
+    keep = (stage.labels < num_classes).nonzero().squeeze(1)
+    return stage._replace(rois=stage.rois[keep], labels=stage.labels[keep],
+                          cls_score=stage.cls_score[keep],
+                          cls_feat=stage.cls_feat[keep])
 
 
 def _box_heads(detector: nn.Module) -> List[nn.Module]:
