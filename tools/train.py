@@ -22,8 +22,8 @@ from dhkd_det.apis import (  # noqa: E402
     apply_amp, apply_cuda_graph, build_runner, close_distributed,
     init_cpu_process_group, load_config)
 from dhkd_det.apis.always_on_hooks import add_always_on_hooks  # noqa: E402
-from dhkd_det.apis.newest_checkpoint import \
-    newest_complete_checkpoint  # noqa: E402
+from dhkd_det.apis.newest_checkpoint import (  # noqa: E402
+    checkpoint_dir, newest_complete_checkpoint)
 from dhkd_det.apis.train_length import check_train_length  # noqa: E402
 from dhkd_det.apis.work_dir_lock import work_dir_lock  # noqa: E402
 from dhkd_det.engine.hooks.preemption_hook import Preempted  # noqa: E402
@@ -73,8 +73,10 @@ def resume_point(resume, cfg):
         return None, ''
     named_by = ''
     if resume == 'auto':
-        resume = newest_complete_checkpoint(cfg.work_dir)
-        named_by = f' (the newest complete one in {cfg.work_dir})'
+        ckpt_dir = checkpoint_dir(cfg)
+        resume = newest_complete_checkpoint(cfg.work_dir, ckpt_dir)
+        named_by = ' (the newest complete one in {})'.format(
+            ' and '.join([cfg.work_dir] + ([ckpt_dir] if ckpt_dir else [])))
         print_log(f'--resume: resuming from {resume}{named_by}' if resume
                   else f'--resume: {cfg.work_dir} holds no complete '
                   'checkpoint, starting from scratch', 'current')

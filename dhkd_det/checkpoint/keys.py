@@ -43,6 +43,37 @@ def extract_state_dict(checkpoint) -> Dict[str, torch.Tensor]:
     return checkpoint
 
 
+#: mmcv 1.x's ``EMAHook`` (and MMDetection 2.x's EMA hooks) keep each
+#: parameter's moving average beside it, as a buffer of the model named
+#: ``ema_<parameter name with '.' as '_'>`` (``ema_backbone_conv1_weight``)
+EMA_PREFIX = 'ema_'
+
+
+def mmcv_ema_keys(state: Dict[str, torch.Tensor]) -> Dict[str, str]:
+    """Each key of ``state`` that has an mmcv 1.x EMA twin -> that twin's
+    key; empty for a checkpoint without EMA weights."""
+    twins = {}
+    for key in state:
+        twin = EMA_PREFIX + key.replace('.', '_')
+        if not key.startswith(EMA_PREFIX) and twin in state:
+            twins[key] = twin
+    return twins
+
+
+def select_ema(state: Dict[str, torch.Tensor], use_ema: bool
+               ) -> Dict[str, torch.Tensor]:
+    """``state`` without its mmcv 1.x EMA keys: each parameter's EMA twin
+    in its place when ``use_ema``, else the plain weights (buffers such as
+    BatchNorm statistics have no twin and stay as they are)."""
+    twins = mmcv_ema_keys(state)
+    dropped = set(twins.values())
+    selected = {k: v for k, v in state.items() if k not in dropped}
+    if use_ema:
+        for key, twin in twins.items():
+            selected[key] = state[twin]
+    return selected
+
+
 Shape = Tuple[str, tuple, tuple]
 
 

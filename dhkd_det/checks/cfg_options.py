@@ -40,7 +40,7 @@ def check_cfg_options(cfg: Config, options: dict) -> None:
         else:
             if isinstance(node, dict) and leaf not in node:
                 close = difflib.get_close_matches(leaf, list(node), 1, 0.8)
-                if close:
+                if close and not _takes(cfg, full_key, node, leaf):
                     where = parent or 'the top level'
                     raise KeyError(
                         f'--cfg-options {full_key}: {where} has no key '
@@ -62,20 +62,33 @@ def _check_parse_time_variable(tree: dict, key: str) -> None:
         f'overriding it changes nothing. Override model.{key} instead.')
 
 
-def _check_argument(cfg: Config, full_key: str, where: str, node,
-                    name: str) -> None:
-    """A new key ``name`` in a model config ``node`` of a registered type
-    must be an argument of that type (else the build fails with "unexpected
-    keyword argument" and no list of the valid ones)."""
+def _model_type(cfg: Config, full_key: str, node):
+    """The class (or factory) a model config ``node`` builds, or None."""
     if not full_key.startswith('model.') or not isinstance(node, dict):
-        return
+        return None
     cls = node.get('type')
     if isinstance(cls, str):
         # the registry the Runner builds from: the default scope's
         with MODELS.switch_scope_and_registry(
                 cfg.get('default_scope')) as registry:
             cls = registry.get(cls)
-    if not callable(cls):  # a class or a registered factory function
+    return cls if callable(cls) else None
+
+
+def _takes(cfg: Config, full_key: str, node, name: str) -> bool:
+    """Whether the model config ``node`` builds a type that has an argument
+    ``name`` of its own (then a key close to it is no typo)."""
+    cls = _model_type(cfg, full_key, node)
+    return cls is not None and name in inspect.signature(cls).parameters
+
+
+def _check_argument(cfg: Config, full_key: str, where: str, node,
+                    name: str) -> None:
+    """A new key ``name`` in a model config ``node`` of a registered type
+    must be an argument of that type (else the build fails with "unexpected
+    keyword argument" and no list of the valid ones)."""
+    cls = _model_type(cfg, full_key, node)
+    if cls is None:  # not a class or a registered factory function
         return
     params = inspect.signature(cls).parameters
     if name in params or any(p.kind == p.VAR_KEYWORD

@@ -7,17 +7,21 @@ fails on a malformed one with errors that do not name the file
 with a string in it), and on a training set left empty with MMEngine's
 "need at least one array to concatenate"; a missing or unreadable image only
 fails when an epoch reaches it; two images under one id become one image
-with the boxes of both, annotations of a category the file does not define
-and boxes it cannot use are dropped, without a word.  Here the tools check
-every COCO data set of the config first, and ``CocoAuditHook`` names the
-dropped boxes."""
+with the boxes of both; annotations of a category the file does not define,
+of an image the file does not list, and boxes it cannot use are dropped,
+and class names listed in another order than the file's categories train
+under each other's names, without a word.  Here the tools check every COCO
+data set of the config first (every split the tool reads), and name every
+annotation MMDetection will drop."""
 import json
+import logging
 import math
 import os.path as osp
 from collections import defaultdict
-from typing import List, Sequence
+from typing import Dict, List, Optional, Sequence
 
 from mmengine.config import Config
+from mmengine.logging import print_log
 
 from .dataset_cfgs import dataset_cfgs, dataset_class
 
@@ -105,24 +109,125 @@ def _check_category_ids(ann_file: str, data: dict) -> None:
             'those annotations.')
 
 
+#: why MMDetection's CocoDataset leaves an annotation out, in the order
+#: the audit names them: never read (its image_id is no image's), marked
+#: ``ignore``, too small (w or h < 1 pixel, area <= 0), no overlap with its
+#: image, a category the data set does not train (metainfo.classes)
+DROP_REASONS = ('orphan', 'ignored', 'small', 'outside', 'untrained')
+
+
+def _overlaps(box: list, img: dict) -> bool:
+    """MMDetection's test: the box and the image share a positive area
+    (an image without its size is not judged)."""
+    width, height = img.get('width'), img.get('height')
+    if not isinstance(width, (int, float)) or \
+            not isinstance(height, (int, float)):
+        return True
+    x, y, w, h = box
+    inter_w = max(0, min(x + w, width) - max(x, 0))
+    inter_h = max(0, min(y + h, height) - max(y, 0))
+    return inter_w * inter_h > 0
+
+
+def dropped_annotations(data: dict, classes: Optional[Sequence[str]] = None
+                        ) -> Dict[str, List[dict]]:
+    """The annotations of ``data`` (as ``read_coco`` returns it) that
+    MMDetection's CocoDataset leaves out, by reason (``DROP_REASONS``);
+    ``classes``: the data set's metainfo classes (None: every category
+    trained).  Every other annotation is kept (crowd boxes too, as ignore
+    regions)."""
+    images = {img.get('id'): img for img in data['images']}
+    trained = None if classes is None else {
+        c.get('id') for c in data['categories'] if c.get('name') in
+        set(classes)}
+    dropped: Dict[str, List[dict]] = {r: [] for r in DROP_REASONS}
+    for ann in data['annotations']:
+        img = images.get(ann.get('image_id'))
+        box = ann['bbox']
+        if img is None:
+            reason = 'orphan'
+        elif ann.get('ignore', False):
+            reason = 'ignored'
+        elif box[2] < 1 or box[3] < 1 or ann.get('area', 1) <= 0:
+            reason = 'small'
+        elif not _overlaps(box, img):
+            reason = 'outside'
+        elif trained is not None and ann.get('category_id') not in trained:
+            reason = 'untrained'
+        else:
+            continue
+        dropped[reason].append(ann)
+    return dropped
+
+
 def audit_coco_boxes(ann_file: str) -> List[dict]:
     """The annotations whose box MMDetection will skip (width or height
-    below 1 pixel, or zero area; a negative width included); errors as
-    ``read_coco``."""
-    return [ann for ann in read_coco(ann_file)['annotations']
-            if ann['bbox'][2] < 1 or ann['bbox'][3] < 1
-            or ann.get('area', 1) <= 0]
+    below 1 pixel, or zero area, a negative width included; or wholly
+    outside its image), in the file's order; errors as ``read_coco``."""
+    data = read_coco(ann_file)
+    dropped = dropped_annotations(data)
+    skipped = {id(a) for a in dropped['small'] + dropped['outside']}
+    return [a for a in data['annotations'] if id(a) in skipped]
 
 
-def describe_skipped(ann_file: str, skipped: List[dict]) -> str:
-    examples = ', '.join(f'id {a.get("id")} (image {a.get("image_id")}): '
-                         f'{a["bbox"]}' for a in skipped[:3])
-    negative = sum(a['bbox'][2] < 0 or a['bbox'][3] < 0 for a in skipped)
+def _examples(anns: List[dict]) -> str:
+    return ', '.join(f'id {a.get("id")} (image {a.get("image_id")}): '
+                     f'{a["bbox"]}' for a in anns[:3]) + (
+                         ', ...' if len(anns) > 3 else '')
+
+
+def _count(n: int, one: str, many: str) -> str:
+    return f'{n} {one if n == 1 else many}'
+
+
+def describe_dropped(ann_file: str, data: dict,
+                     classes: Optional[Sequence[str]] = None,
+                     key: str = '') -> Optional[str]:
+    """The warning naming the annotations of ``ann_file`` MMDetection will
+    drop without a message (orphans, boxes it cannot use), with a tally of
+    every annotation (kept, dropped by reason, left out as configured), or
+    None when it drops none of them by mistake."""
+    dropped = dropped_annotations(data, classes)
+    if not any(dropped[r] for r in ('orphan', 'small', 'outside')):
+        return None
+    parts = []
+    orphans = dropped['orphan']
+    if orphans:
+        ids = ', '.join(str(a.get('id')) for a in orphans[:5]) + (
+            ', ...' if len(orphans) > 5 else '')
+        image_ids = list(dict.fromkeys(a.get('image_id') for a in orphans))
+        parts.append(
+            f"{_count(len(orphans), 'annotation', 'annotations')} whose "
+            f"image_id is not an image's id (ids {ids}; image_id "
+            f"{', '.join(map(str, image_ids[:5]))}"
+            f"{', ...' if len(image_ids) > 5 else ''})")
+    outside = dropped['outside']
+    if outside:
+        parts.append(f"{_count(len(outside), 'box', 'boxes')} wholly "
+                     f'outside its image ({_examples(outside)})')
+    small = dropped['small']
+    if small:
+        parts.append(f"{_count(len(small), 'box', 'boxes')} with a width or "
+                     f'height below 1 pixel or zero area ({_examples(small)})')
+    negative = any(a['bbox'][2] < 0 or a['bbox'][3] < 0 for a in small)
     hint = (' Negative sizes usually mean [x1, y1, x2, y2] was written where '
             'COCO wants [x, y, width, height].' if negative else '')
-    return (f'{len(skipped)} boxes in {ann_file} have a width or height '
-            f'below 1 pixel or zero area and are skipped by MMDetection, '
-            f'e.g. {examples}.{hint}')
+    configured = []
+    if dropped['ignored']:
+        configured.append(f"{len(dropped['ignored'])} marked ignore")
+    if dropped['untrained']:
+        configured.append(f"{len(dropped['untrained'])} of a category not "
+                          'in metainfo.classes')
+    total = len(data['annotations'])
+    kept = total - sum(map(len, dropped.values()))
+    where = f'{key}: ' if key else ''
+    unread = sum(len(dropped[r]) for r in ('orphan', 'small', 'outside'))
+    return (f'{where}of the {total} annotations in {ann_file}, {unread} '
+            f'are skipped by MMDetection without a message: '
+            f'{"; ".join(parts)}.{hint}'
+            + (f' Left out as configured: {", ".join(configured)}.'
+               if configured else '')
+            + f' {kept} are kept.')
 
 
 def _image_problem(path: str) -> str:
@@ -191,6 +296,61 @@ def check_not_empty(data: dict, ds: dict, ann_file: str, key: str) -> None:
             'images without boxes.')
 
 
+def dataset_classes(cfg: Config, ds: dict) -> Optional[tuple]:
+    """The class names the data set built from ``ds`` will have: its
+    ``metainfo.classes``, else its class's own (CocoDataset's 80)."""
+    classes = (ds.get('metainfo') or {}).get('classes')
+    if classes is None:
+        cls = dataset_class(cfg, ds.get('type'))
+        classes = (getattr(cls, 'METAINFO', None) or {}).get('classes')
+    return tuple(classes) if classes else None
+
+
+def check_class_order(ann_file: str, data: dict, classes: Sequence[str],
+                      key: str) -> None:
+    """MMDetection numbers the classes it trains in the order of the file's
+    categories (pycocotools' ``getCatIds``), whatever the order of
+    ``metainfo.classes``, which only names them: names in another order
+    train every box under another class's name.  (Names the file lacks are
+    ``check_detection_classes``'s, once the data set is built.)"""
+    names = set(classes)
+    in_file = tuple(c.get('name') for c in data['categories']
+                    if c.get('name') in names)
+    found = set(in_file)
+    listed = tuple(n for n in classes if n in found)
+    if in_file == listed:
+        return
+    raise ValueError(
+        f'{key}.metainfo.classes {tuple(classes)} lists the classes in '
+        f"another order than the file: {ann_file}'s categories are in the "
+        f'order {in_file}. MMDetection numbers the classes in the order of '
+        "the file's categories, not of metainfo (which only names them), "
+        "so the boxes of each class would train and be evaluated under "
+        f'another class\'s name. Set {key}.metainfo=dict(classes={in_file}) '
+        "(the file's order; a teacher or checkpoint must use that order "
+        "too), or reorder the file's categories.")
+
+
+#: (annotation file, classes) whose dropped annotations were named already
+#: in this process (the tools' audit, then the hook)
+_named: set = set()
+
+
+def warn_dropped(ann_file: str, data: Optional[dict] = None,
+                 classes: Optional[Sequence[str]] = None,
+                 key: str = '') -> None:
+    """Log ``describe_dropped``'s warning for ``ann_file``, once per file
+    and classes in a process."""
+    seen = (osp.realpath(ann_file), tuple(classes) if classes else None)
+    if seen in _named:
+        return
+    _named.add(seen)
+    text = describe_dropped(ann_file, data or read_coco(ann_file), classes,
+                            key)
+    if text:
+        print_log(text, 'current', logging.WARNING)
+
+
 def is_coco_dataset(cls: type) -> bool:
     """Whether ``cls`` is MMDetection's CocoDataset or a subclass, without
     importing MMDetection (the classification path runs without it)."""
@@ -206,8 +366,10 @@ def _resolve(path: str, root) -> str:
 def audit_coco_datasets(cfg: Config, loaders: Sequence[str]) -> None:
     """Check the annotation files and images of every COCO data set (by its
     registered type: CocoDataset or a subclass) of the ``loaders`` of
-    ``cfg``, and the evaluators' annotation files, before anything is
-    built; only where ``CocoAuditHook`` is in custom_hooks (opt-in)."""
+    ``cfg`` (the class names' order against the file's categories too),
+    name the annotations MMDetection will drop, and read the evaluators'
+    annotation files, before anything is built; only where
+    ``CocoAuditHook`` is in custom_hooks (opt-in)."""
     if not any(isinstance(h, dict) and h.get('type') == 'CocoAuditHook'
                for h in cfg.get('custom_hooks') or []):
         return
@@ -224,6 +386,10 @@ def audit_coco_datasets(cfg: Config, loaders: Sequence[str]) -> None:
             continue  # remote storage: MMDetection's file backends
         data = read_coco(ann_file)
         check_not_empty(data, ds, ann_file, key)
+        classes = dataset_classes(cfg, ds)
+        if classes:
+            check_class_order(ann_file, data, classes, key)
+        warn_dropped(ann_file, data, classes, key)
         audit_images(data, img_dir, ann_file, key)
         checked.add(osp.abspath(ann_file))
     evaluator_keys = {'val_dataloader': 'val_evaluator',

@@ -24,8 +24,8 @@ the optimizer, never in a checkpoint, never put back into train mode by
 ``.cuda()``, ``.half()``) still reach it through ``_apply``.
 """
 from abc import abstractmethod
-from typing import (Any, Callable, Dict, List, NamedTuple, Optional, Tuple,
-                    Union)
+from typing import (Any, Callable, Dict, List, NamedTuple, Optional,
+                    Sequence, Tuple, Union)
 
 import torch
 import torch.nn as nn
@@ -92,6 +92,10 @@ class BaseDistiller(BaseModel):
         teacher_ckpt: checkpoint path or URL of the teacher; loaded lazily
             (by ``DHKDHook.before_train`` or the first teacher forward), so
             testing a student does not need it.
+        teacher_ckpt_ema: for a teacher checkpoint with mmcv 1.x EMA
+            weights (``ema_*`` keys) beside the plain ones, True loads the
+            EMA ones, False the plain ones; unset, such a checkpoint is
+            refused naming both (``load_teacher_checkpoint``).
         distill_losses: ``{head: loss_cfg}`` of the distillation losses, each
             scaled by ``distill_scale`` (1 unless ``DistillScheduleHook``
             sets it per iteration).
@@ -116,6 +120,7 @@ class BaseDistiller(BaseModel):
                  teacher_ckpt: Optional[str] = None,
                  distill_losses: Optional[Dict[str, dict]] = None,
                  cuda_graph: bool = False,
+                 teacher_ckpt_ema: Optional[bool] = None,
                  **kwargs):
         distill_losses = distill_losses or {}
         if cuda_graph and not self.supports_cuda_graph:
@@ -131,6 +136,7 @@ class BaseDistiller(BaseModel):
         model = None if teacher is None else build_teacher(teacher)
         super().__init__(**kwargs)
         self.teacher_ckpt = teacher_ckpt
+        self.teacher_ckpt_ema = teacher_ckpt_ema
         self.distill_losses = nn.ModuleDict(
             {head: MODELS.build(cfg) for head, cfg in distill_losses.items()})
         #: multiplies every distillation loss (warm-up / stop schedule)
@@ -195,12 +201,14 @@ class BaseDistiller(BaseModel):
                 "data set's class count)")
 
     # ----- the teacher --------------------------------------------------
-    def load_teacher(self) -> None:
+    def load_teacher(self, classes: Optional[Sequence[str]] = None) -> None:
         """Load ``teacher_ckpt`` once; raises a clear error when it is
-        missing or does not fit, then checks teacher/student class counts."""
+        missing or does not fit, or (``classes``: the training data's class
+        names) when its meta names them in another order."""
         if self.teacher is None or self.teacher_loaded:
             return
-        load_teacher_checkpoint(self.teacher, self.teacher_ckpt)
+        load_teacher_checkpoint(self.teacher, self.teacher_ckpt,
+                                ema=self.teacher_ckpt_ema, classes=classes)
         self.teacher.eval()
         self.teacher_loaded = True
         print_log(f'teacher loaded from {self.teacher_ckpt}', 'current')

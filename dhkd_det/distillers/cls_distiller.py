@@ -27,8 +27,8 @@ class ClsDistiller(BaseDistiller, ImageClassifier):
     Args:
         eval_teacher: also report the teacher's top-k at validation (under
             ``teacher/``).
-        teacher, teacher_ckpt, distill_losses, cuda_graph: see
-            ``BaseDistiller``.
+        teacher, teacher_ckpt, teacher_ckpt_ema, distill_losses,
+            cuda_graph: see ``BaseDistiller``.
         Other args: see ``ImageClassifier``.
     """
 
@@ -43,8 +43,10 @@ class ClsDistiller(BaseDistiller, ImageClassifier):
                  eval_teacher: bool = False,
                  topk: int = 5,
                  data_preprocessor: Optional[dict] = None,
-                 init_cfg: Optional[dict] = None):
+                 init_cfg: Optional[dict] = None,
+                 teacher_ckpt_ema: Optional[bool] = None):
         super().__init__(teacher=teacher, teacher_ckpt=teacher_ckpt,
+                         teacher_ckpt_ema=teacher_ckpt_ema,
                          distill_losses=distill_losses, cuda_graph=cuda_graph,
                          student=student,
                          task_losses=task_losses, eval_aux=eval_aux,

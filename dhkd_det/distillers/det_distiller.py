@@ -77,6 +77,8 @@ class DetDistiller(BaseDistiller, BaseDetector):
             two-stage the same number of box-head stages and for one-stage
             the same anchors as the student.
         teacher_ckpt: its checkpoint (path or URL), loaded lazily.
+        teacher_ckpt_ema: load the checkpoint's mmcv 1.x EMA weights
+            (True) or its plain ones (False); see ``BaseDistiller``.
         distill_losses: ``{'aux' | 'main': loss_cfg}``.
         data_preprocessor: defaults to the student's.
         cuda_graph: refused: proposals and sampled RoIs change in number
@@ -99,7 +101,8 @@ class DetDistiller(BaseDistiller, BaseDetector):
                  data_preprocessor: Optional[dict] = None,
                  init_cfg: Optional[dict] = None,
                  cuda_graph: bool = False,
-                 distill_rois: str = 'all'):
+                 distill_rois: str = 'all',
+                 teacher_ckpt_ema: Optional[bool] = None):
         if distill_rois not in self.DISTILL_ROIS:
             raise ValueError(f'model.distill_rois must be one of '
                              f'{self.DISTILL_ROIS}, got {distill_rois!r}')
@@ -107,6 +110,7 @@ class DetDistiller(BaseDistiller, BaseDetector):
             'data_preprocessor') or dict(type='DetDataPreprocessor')
         with _default_scope('mmdet'):
             super().__init__(teacher=teacher, teacher_ckpt=teacher_ckpt,
+                             teacher_ckpt_ema=teacher_ckpt_ema,
                              distill_losses=distill_losses,
                              data_preprocessor=data_preprocessor,
                              init_cfg=init_cfg, cuda_graph=cuda_graph)

@@ -3,8 +3,12 @@ methods x seeds, each cell one run of ``tools/train.py`` in its own work dir
 ``<out>/<pair>/<method>/seed_<seed>/``, resumable cell by cell.
 
 A cell is
-- finished when its work dir holds ``results.json`` (written atomically when
-  the run ended well, with its best and last top-1): never run again;
+- finished when its work dir holds a readable ``results.json`` (written
+  atomically when the run ended well, with its best and last top-1): never
+  run again.  A damaged one (cut off, empty, without its numbers: a copy or
+  a file system that lost it) is named and does not count: the cell is
+  interrupted, failed or new by the rules below, and its rerun writes the
+  file again;
 - interrupted when it holds a checkpoint (MMEngine's ``last_checkpoint``):
   run again with ``--resume``;
 - failed when its last run exited non-zero (``failed.json`` keeps the exit
@@ -18,6 +22,7 @@ same command with ``--only <cell>``); ``sweep_table.collect`` builds the
 table from the work dirs whenever asked.
 """
 import json
+import math
 import os
 import os.path as osp
 import queue
@@ -186,10 +191,61 @@ def cell_dir(out: str, cell: Cell) -> str:
     return osp.join(out, cell.pair, cell.method, f'seed_{cell.seed}')
 
 
+def _number(value) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(
+        value, bool) and math.isfinite(value)
+
+
+def read_results(path: str, cell_id: str) -> dict:
+    """The results a finished run left in ``path``; a ValueError naming the
+    file and the cell when it is damaged (not JSON, not an object, or
+    without numeric ``best_top1`` / ``last_top1``; ``seconds``, when
+    present, a number)."""
+    try:
+        with open(path, encoding='utf-8') as f:
+            results = json.load(f)
+    except (UnicodeDecodeError, json.JSONDecodeError) as err:
+        reason = 'empty' if not os.path.getsize(path) else \
+            f'not JSON ({err}): cut off?'
+        raise ValueError(f'{path} (cell {cell_id}) is damaged: {reason}') \
+            from err
+    if not isinstance(results, dict):
+        raise ValueError(f'{path} (cell {cell_id}) is damaged: it holds a '
+                         f'{type(results).__name__}, not the results object')
+    wrong = [k for k in ('best_top1', 'last_top1')
+             if not _number(results.get(k))]
+    if 'seconds' in results and not _number(results['seconds']):
+        wrong.append('seconds')
+    if wrong:
+        raise ValueError(f'{path} (cell {cell_id}) is damaged: no number '
+                         f'under {", ".join(wrong)}')
+    return results
+
+
+def damaged_results(work_dir: str) -> Optional[str]:
+    """Why the ``results.json`` of ``work_dir`` is damaged, or None when it
+    is readable or absent."""
+    path = osp.join(work_dir, RESULTS_FILE)
+    if not osp.isfile(path):
+        return None
+    try:
+        read_results(path, _cell_id(work_dir))
+    except ValueError as err:
+        return str(err)
+    return None
+
+
+def _cell_id(work_dir: str) -> str:
+    return '/'.join(osp.normpath(work_dir).split(osp.sep)[-3:])
+
+
 def cell_state(work_dir: str) -> str:
     """'finished', 'interrupted' (a checkpoint to resume from), 'failed'
-    (its last run failed before any checkpoint) or 'new'."""
-    if osp.isfile(osp.join(work_dir, RESULTS_FILE)):
+    (its last run failed before any checkpoint) or 'new'.  A damaged
+    ``results.json`` does not make a cell finished (``damaged_results``
+    says why)."""
+    if osp.isfile(osp.join(work_dir, RESULTS_FILE)) and \
+            damaged_results(work_dir) is None:
         return 'finished'
     if osp.isdir(work_dir) and find_latest_checkpoint(work_dir):
         return 'interrupted'
@@ -247,8 +303,12 @@ def _earlier_seconds(work_dir: str) -> float:
     path = osp.join(work_dir, FAILED_FILE)
     if not osp.isfile(path):
         return 0.0
-    with open(path) as f:
-        return json.load(f).get('seconds_total', 0.0)
+    try:
+        with open(path, encoding='utf-8') as f:
+            seconds = json.load(f).get('seconds_total', 0.0)
+    except (UnicodeDecodeError, ValueError, AttributeError):
+        return 0.0  # a damaged failed.json: the time is only informative
+    return seconds if _number(seconds) else 0.0
 
 
 @dataclass
@@ -262,14 +322,21 @@ class Outcome:
 
 def run_cell(sweep: Sweep, out: str, cell: Cell,
              launch: LaunchFn = launch_cell,
-             env: Optional[Dict[str, str]] = None) -> Outcome:
+             env: Optional[Dict[str, str]] = None,
+             say: Callable[[str], None] = print) -> Outcome:
     """Runs one cell unless it is finished: resumed from its checkpoint if
     it has one; ``results.json`` on success, ``failed.json`` (exit code and
-    log tail) on failure."""
+    log tail) on failure.  A damaged ``results.json`` is named (``say``) and
+    the cell run again."""
     work_dir = cell_dir(out, cell)
     state = cell_state(work_dir)
     if state == 'finished':
         return Outcome(cell, 'skipped')
+    damaged = damaged_results(work_dir)
+    if damaged:
+        say(f'{damaged}; the cell is not finished: running it again, '
+            + ('resumed from its checkpoint' if state == 'interrupted'
+               else 'from scratch (no checkpoint)'))
     os.makedirs(work_dir, exist_ok=True)
     with _CONFIG_LOCK:
         config = write_cell_config(sweep, cell, work_dir)
@@ -357,7 +424,7 @@ def run_local(sweep: Sweep, out: str, cells: Sequence[Cell],
             started[0] += 1
         try:
             env = None if slot is None else {'CUDA_VISIBLE_DEVICES': slot}
-            return run_cell(sweep, out, cell, launch, env)
+            return run_cell(sweep, out, cell, launch, env, say)
         finally:
             free.put(slot)
 

@@ -3,19 +3,18 @@ pair and method with the mean ± std over seeds of the best and last top-1,
 the seeds finished, the published number with its source and the
 difference; as Markdown and CSV (``analysis.summary``'s table writer) and a
 figure of the spread per cell."""
-import json
 import os
 import os.path as osp
 import statistics
 from dataclasses import dataclass, field
-from typing import Dict, List, Optional
+from typing import Dict, List, Optional, Sequence
 
 from ..analysis.curves import save_figure
 from ..analysis.summary import csv_table, markdown_table, mean_std
 from ..checkpoint.atomic_file import atomic_write_text
 from .methods import METHODS
 from .published import SOURCES, Published, published
-from .sweep import RESULTS_FILE, Cell, Sweep, cell_dir
+from .sweep import RESULTS_FILE, Cell, Sweep, cell_dir, read_results
 
 MARKDOWN_COLUMNS = ('pair', 'method', 'seeds', 'best top-1', 'last top-1',
                     'published', 'Δ best', 'source', 'min / run')
@@ -86,30 +85,39 @@ class CellStats:
                 'minutes_per_run': number(self.minutes)}
 
 
-def cell_stats(sweep: Sweep, out: str) -> List[CellStats]:
+def cell_stats(sweep: Sweep, out: str,
+               damaged: Optional[List[str]] = None) -> List[CellStats]:
     """Every pair and method of ``sweep``, with the results of its seeds
-    finished so far under ``out``."""
+    finished so far under ``out``; a damaged ``results.json`` is left out
+    and why (naming the file and the cell) appended to ``damaged``."""
     stats = []
     for pair in sweep.pairs:
         for method in sweep.methods:
             cell = CellStats(pair, method, len(sweep.seeds),
                              reference=published(pair, method))
             for seed in sweep.seeds:
-                path = osp.join(cell_dir(out, Cell(pair, method, seed)),
-                                RESULTS_FILE)
-                if osp.isfile(path):
-                    with open(path) as f:
-                        results = json.load(f)
-                    cell.best.append(results['best_top1'])
-                    cell.last.append(results['last_top1'])
+                one = Cell(pair, method, seed)
+                path = osp.join(cell_dir(out, one), RESULTS_FILE)
+                if not osp.isfile(path):
+                    continue
+                try:
+                    results = read_results(path, one.id)
+                except ValueError as err:
+                    if damaged is not None:
+                        damaged.append(str(err))
+                    continue
+                cell.best.append(results['best_top1'])
+                cell.last.append(results['last_top1'])
+                if 'seconds' in results:
                     cell.seconds.append(results['seconds'])
             stats.append(cell)
     return stats
 
 
-def table_markdown(stats: List[CellStats]) -> str:
-    """The Markdown table and, below it, what its columns mean and the
-    sources it cites."""
+def table_markdown(stats: List[CellStats],
+                   damaged: Sequence[str] = ()) -> str:
+    """The Markdown table and, below it, what its columns mean, the sources
+    it cites and the damaged results it leaves out."""
     table = markdown_table([s.markdown_row() for s in stats],
                            MARKDOWN_COLUMNS)
     cited = sorted({s.reference.source for s in stats if s.reference})
@@ -119,6 +127,10 @@ def table_markdown(stats: List[CellStats]) -> str:
              'minutes of a run; "-": not run yet, or no published number '
              'found.']
     notes += [f'- {key}: {SOURCES[key]}' for key in cited]
+    if damaged:
+        notes += ['', 'Not counted (rerun the same command to run these '
+                  'cells again, resumed from their checkpoints):']
+        notes += [f'- {why}' for why in damaged]
     return table + '\n' + '\n'.join(notes) + '\n'
 
 
@@ -156,9 +168,11 @@ def plot_spread(stats: List[CellStats], path: str, title: str = '') -> str:
 
 def collect(sweep: Sweep, out: str) -> Dict[str, object]:
     """Writes ``<out>/table.md``, ``table.csv`` and ``spread.png`` from the
-    cells finished so far; returns dict(stats=..., markdown=..., files=[])."""
-    stats = cell_stats(sweep, out)
-    markdown = table_markdown(stats)
+    cells finished so far; returns dict(stats=..., markdown=..., files=[],
+    damaged=[why each damaged results.json was left out])."""
+    damaged: List[str] = []
+    stats = cell_stats(sweep, out, damaged)
+    markdown = table_markdown(stats, damaged)
     os.makedirs(out, exist_ok=True)
     files = [osp.join(out, 'table.md'), osp.join(out, 'table.csv')]
     atomic_write_text(files[0], markdown)
@@ -166,4 +180,5 @@ def collect(sweep: Sweep, out: str) -> Dict[str, object]:
                                           CSV_COLUMNS))
     files.append(plot_spread(stats, osp.join(out, 'spread.png'),
                              title=f'{sweep.name}: best top-1 per seed'))
-    return dict(stats=stats, markdown=markdown, files=files)
+    return dict(stats=stats, markdown=markdown, files=files,
+                damaged=damaged)

@@ -31,5 +31,11 @@ def test_a_typo_names_the_key_meant(cfg):
         check_cfg_options(cfg, {'model.teacher_ckp': 'x.pth'})
 
 
+def test_an_argument_close_to_a_key_is_no_typo(cfg):
+    """model.teacher_ckpt_ema is an argument of the distiller of its own,
+    not a misspelt model.teacher_ckpt."""
+    check_cfg_options(cfg, {'model.teacher_ckpt_ema': True})
+
+
 def test_new_top_level_keys_pass(cfg):
     check_cfg_options(cfg, {'randomness': dict(seed=1)})

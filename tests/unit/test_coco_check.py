@@ -1,15 +1,19 @@
 """The COCO annotation audit the tools run before the data sets are built
-(opt-in by CocoAuditHook, which also names the boxes MMDetection skips)."""
+(opt-in by CocoAuditHook): malformed files stop the run, every annotation
+MMDetection drops is counted and named (of every split, not the training
+file only), and class names in another order than the file's categories
+are refused."""
 import json
 
 import pytest
 
 from mmengine.config import Config
 
+import dhkd_det.checks.coco as coco
 from dhkd_det.checks.coco import (audit_coco_boxes, audit_coco_datasets,
                                   audit_images, check_not_empty,
-                                  describe_skipped, is_coco_dataset,
-                                  read_coco)
+                                  describe_dropped, dropped_annotations,
+                                  is_coco_dataset, read_coco)
 
 
 def write(path, annotations):
@@ -31,8 +35,9 @@ def test_skipped_boxes_are_named(tmp_path):
                                     ann(3, [1, 1, 0.5, 8])])
     skipped = audit_coco_boxes(f)
     assert [a['id'] for a in skipped] == [2, 3]
-    text = describe_skipped(f, skipped)
-    assert '2 boxes' in text and 'a.json' in text and 'id 2' in text
+    text = describe_dropped(f, read_coco(f))
+    assert '2 boxes with a width or height below 1 pixel' in text
+    assert 'a.json' in text and 'id 2' in text
     assert '[x1, y1, x2, y2]' in text  # the negative width hint
     assert audit_coco_boxes(write(tmp_path / 'b.json',
                                   [ann(1, [2, 2, 10, 10])])) == []
@@ -150,3 +155,126 @@ def test_the_pre_build_audit_is_opt_in(tmp_path):
     cfg['custom_hooks'] = [dict(type='CocoAuditHook')]
     with pytest.raises(ValueError, match='bad.json'):
         audit_coco_datasets(Config(cfg), ['train_dataloader'])
+
+
+JPEG = b'\xff\xd8\xff\xe0' + bytes(60)
+
+
+def write_split(root, name, anns, categories=('red', 'green', 'blue')):
+    """``root/<name>.json``: two 64 x 48 images (ids 1, 2, whose files
+    exist under ``root``) and ``anns``."""
+    for i in (1, 2):
+        (root / f'{name}_{i}.jpg').write_bytes(JPEG)
+    path = root / f'{name}.json'
+    path.write_text(json.dumps(dict(
+        images=[dict(id=i, file_name=f'{name}_{i}.jpg', width=64, height=48)
+                for i in (1, 2)],
+        annotations=anns,
+        categories=[dict(id=i + 1, name=n) for i, n in enumerate(categories)
+                    ])))
+    return str(path)
+
+
+def box(i, image_id, bbox, category_id=1, **extra):
+    return dict(dict(id=i, image_id=image_id, category_id=category_id,
+                     bbox=bbox, area=bbox[2] * bbox[3], iscrowd=0), **extra)
+
+
+#: kept: 1, 2, 9 (crowd boxes are kept, as ignore regions); dropped:
+#: 3, 4 orphans, 5 outside its image, 6 tiny, 7 marked ignore,
+#: 8 of a category metainfo does not train (blue)
+RECORDS = [box(1, 1, [2, 2, 10, 10]), box(2, 2, [5, 5, 20, 20], 2),
+           box(3, 99, [2, 2, 10, 10]), box(4, 7, [1, 1, 4, 4]),
+           box(5, 1, [100, 60, 10, 10]), box(6, 2, [3, 3, 0.5, 8]),
+           box(7, 2, [3, 3, 8, 8], ignore=True),
+           box(8, 1, [3, 3, 8, 8], 3), box(9, 1, [0, 0, 6, 6], iscrowd=1)]
+
+
+@pytest.fixture
+def logged(monkeypatch):
+    messages = []
+    monkeypatch.setattr(coco, 'print_log',
+                        lambda msg, *args, **kwargs: messages.append(msg),
+                        raising=False)
+    return messages
+
+
+def coco_cfg(root, classes=None, **splits):
+    def loader(ann_file):
+        ds = dict(type='CocoDataset', ann_file=ann_file,
+                  data_prefix=dict(img=str(root)))
+        if classes:
+            ds['metainfo'] = dict(classes=classes)
+        return dict(dataset=ds)
+    return Config(dict(default_scope='mmdet',
+                       custom_hooks=[dict(type='CocoAuditHook')],
+                       **{f'{k}_dataloader': loader(v)
+                          for k, v in splits.items()}))
+
+
+def test_every_dropped_annotation_is_counted_as_mmdetection_drops_it(
+        tmp_path, logged):
+    pytest.importorskip('mmdet')
+    from mmdet.datasets import CocoDataset
+    f = write_split(tmp_path, 'train', RECORDS)
+    classes = ('red', 'green')
+    audit_coco_datasets(coco_cfg(tmp_path, classes, train=f),
+                        ['train_dataloader'])
+    text = '\n'.join(logged)
+    assert f'of the 9 annotations in {f}, 4 are skipped' in text, logged
+    assert "2 annotations whose image_id is not an image's id (ids 3, 4; " \
+        'image_id 99, 7)' in text
+    assert '1 box wholly outside its image (id 5 (image 1)' in text
+    assert '1 box with a width or height below 1 pixel or zero area ' \
+        '(id 6 (image 2)' in text
+    assert '1 marked ignore' in text
+    assert '1 of a category not in metainfo.classes' in text
+    assert '3 are kept' in text
+    dropped = dropped_annotations(read_coco(f), classes)
+    assert {k: [a['id'] for a in v] for k, v in dropped.items()} == dict(
+        orphan=[3, 4], ignored=[7], small=[6], outside=[5], untrained=[8])
+    # the counts are what MMDetection's CocoDataset keeps
+    ds = CocoDataset(ann_file=f, metainfo=dict(classes=classes),
+                     data_prefix=dict(img=str(tmp_path)), pipeline=[],
+                     filter_cfg=None)
+    kept = sum(len(ds.get_data_info(i)['instances']) for i in range(len(ds)))
+    assert kept == len(RECORDS) - sum(map(len, dropped.values())) == 3
+
+
+def test_every_splits_file_is_audited(tmp_path, logged):
+    pytest.importorskip('mmdet')
+    files = {split: write_split(tmp_path, split, [
+        box(1, 1, [2, 2, 10, 10]), box(2, 2, [70, 50, 5, 5])])
+        for split in ('train', 'val', 'test')}
+    cfg = coco_cfg(tmp_path, **files)
+    audit_coco_datasets(cfg, ['train_dataloader', 'val_dataloader'])
+    text = '\n'.join(logged)
+    assert files['train'] in text and files['val'] in text, logged
+    assert files['test'] not in text
+    logged.clear()
+    audit_coco_datasets(cfg, ['test_dataloader'])
+    assert any(files['test'] in m and 'wholly outside' in m
+               for m in logged), logged
+
+
+@pytest.mark.parametrize('classes, error', [
+    (('green', 'red', 'blue'), True),
+    (('blue', 'red'), True),   # a subset, in another order
+    (('red', 'blue'), False),  # a subset in the file's order
+    (None, False),             # CocoDataset's own 80 classes: not these
+])
+def test_class_names_in_another_order_than_the_file_are_refused(
+        tmp_path, classes, error):
+    pytest.importorskip('mmdet')
+    f = write_split(tmp_path, 'train', [box(1, 1, [2, 2, 10, 10])])
+    cfg = coco_cfg(tmp_path, classes, train=f)
+    if not error:
+        audit_coco_datasets(cfg, ['train_dataloader'])
+        return
+    with pytest.raises(ValueError) as info:
+        audit_coco_datasets(cfg, ['train_dataloader'])
+    message = str(info.value)
+    in_file = tuple(n for n in ('red', 'green', 'blue') if n in classes)
+    assert f'train_dataloader.dataset.metainfo.classes {classes}' in message
+    assert f"{f}'s categories are in the order {in_file}" in message
+    assert f'metainfo=dict(classes={in_file})' in message

@@ -1,13 +1,11 @@
 """CocoAuditHook: the COCO annotation files of a detection run, checked."""
-import logging
 from typing import List
 
 from mmengine.dist import is_main_process
 from mmengine.hooks import Hook
-from mmengine.logging import print_log
 from mmengine.registry import HOOKS
 
-from ...checks.coco import audit_coco_boxes, describe_skipped, is_coco_dataset
+from ...checks.coco import is_coco_dataset, warn_dropped
 
 
 def coco_ann_files(dataset) -> List[str]:
@@ -26,22 +24,25 @@ def coco_ann_files(dataset) -> List[str]:
 class CocoAuditHook(Hook):
     """Opt-in checks of COCO data (our detection configs turn them on).
 
-    With this hook in ``custom_hooks``, ``tools/train.py`` / ``test.py``
-    read every COCO annotation file of the config before the data sets are
-    built (``coco_audit.audit_coco_datasets``: not JSON, keys missing, boxes
-    that are not four finite numbers, images missing or unreadable), and
-    before training this hook warns about the boxes MMDetection's
-    ``CocoDataset`` skips without a message (ids, images, and a hint when
-    negative sizes suggest ``[x1, y1, x2, y2]`` was written for COCO's
-    ``[x, y, w, h]``).
+    With this hook in ``custom_hooks``, ``tools/train.py`` (training and
+    validation sets) and ``test.py`` (test set) read every COCO annotation
+    file of the config before the data sets are built
+    (``checks.coco.audit_coco_datasets``: not JSON, keys missing, boxes
+    that are not four finite numbers, class names in another order than
+    the categories, images missing or unreadable) and warn about every
+    annotation MMDetection's ``CocoDataset`` drops without a message (of
+    no listed image, wholly outside its image, below 1 pixel; ids, images,
+    and a hint when negative sizes suggest ``[x1, y1, x2, y2]`` was
+    written for COCO's ``[x, y, w, h]``).  For runs not started by those
+    tools, this hook gives the same warning for the training set before
+    training (once per file: not again after the tools' audit).
     """
     priority = 'NORMAL'
 
     def before_train(self, runner) -> None:
         if not is_main_process():
             return
-        for ann_file in coco_ann_files(runner.train_dataloader.dataset):
-            skipped = audit_coco_boxes(ann_file)
-            if skipped:
-                print_log(describe_skipped(ann_file, skipped), 'current',
-                          logging.WARNING)
+        dataset = runner.train_dataloader.dataset
+        classes = (getattr(dataset, 'metainfo', None) or {}).get('classes')
+        for ann_file in coco_ann_files(dataset):
+            warn_dropped(ann_file, classes=classes)

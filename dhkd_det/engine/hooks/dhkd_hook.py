@@ -16,7 +16,8 @@ _MOVED = dict(
 @HOOKS.register_module()
 class DHKDHook(Hook):
     """Loads ``model.teacher_ckpt`` before the first iteration (a missing,
-    corrupt or mismatched checkpoint stops the run there, naming the file
+    corrupt or mismatched checkpoint, or one whose meta names the training
+    data's classes in another order, stops the run there, naming the file
     and the fix) and makes the distiller log ``teacher_agree``, the
     fraction of samples (RoIs, anchors) where teacher and student agree on
     the top-1 class.
@@ -43,5 +44,7 @@ class DHKDHook(Hook):
 
     def before_train(self, runner) -> None:
         model = distiller_of(runner, 'DHKDHook')
-        model.load_teacher()
+        dataset = runner.train_dataloader.dataset
+        model.load_teacher(classes=(getattr(dataset, 'metainfo', None)
+                                    or {}).get('classes'))
         model.log_agreement = self.log_agreement
