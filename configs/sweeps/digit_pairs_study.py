@@ -15,7 +15,8 @@
 #   python tools/reproduce.py configs/sweeps/digit_pairs_study.py
 #   python tools/analysis/study_report.py configs/sweeps/digit_pairs_study.py
 pairs = dict(res20_res8='../dhkd/digit_pairs_res20_res8.py')
-methods = ['ce', 'kd', 'dkd', 'kd_ls', 'dist', 'one_head_both', 'dhkd',
-           'dhkd_ga', 'dhkd_kd']
+# the deciding methods first, so that a partial sweep answers first
+methods = ['ce', 'one_head_both', 'dhkd', 'dhkd_ga', 'kd', 'dhkd_kd', 'dkd',
+           'kd_ls', 'dist']
 seeds = [0, 1, 2]
 cfg_options = {'default_hooks.checkpoint.max_keep_ckpts': 1}

@@ -30,15 +30,12 @@ published, here; each one says why:
    ``dataset/imagenet.py``, which imports DALI at import time and uses it
    only to read ImageNet; a DALI call raises.
 4. ``accept_our_cifar_files``: in ``torchvision.datasets.cifar``, the md5
-   check of the CIFAR-100 files accepts any file present, its download
-   raises instead of fetching, and its unpickling reads a dict's bytes keys
-   as str.  Their ``dataset/cifar100.py`` reads ``CIFAR100(root='./data/',
-   download=True)``; our data sets in CIFAR-100's layout (``write_cifar``)
-   are not the official files, so the check would fail and torchvision
-   would download the real CIFAR-100 over them, and they are Python 3
-   pickles with bytes keys where torchvision looks up the str keys of the
-   official Python 2 pickles (``KeyError: 'data'``).  The official files
-   read as before.
+   check of the CIFAR-100 files accepts any file present and its download
+   raises instead of fetching.  Their ``dataset/cifar100.py`` reads
+   ``CIFAR100(root='./data/', download=True)``; our data sets in
+   CIFAR-100's layout (``write_cifar``, whose pickles read as the official
+   ones do) are not the official files, so the check would fail and
+   torchvision would download the real CIFAR-100 over them.
 5. ``remove_flip`` (``--no-flip``, when our config has
    ``model.data_preprocessor.flip=False``): torchvision's
    ``RandomHorizontalFlip`` becomes ``NoFlip``, which returns the image as
@@ -53,7 +50,6 @@ it) and ``runpy.run_path`` runs the script as ``__main__``.
 import argparse
 import os
 import os.path as osp
-import pickle
 import random
 import runpy
 import sys
@@ -145,25 +141,10 @@ def _no_download(url: str, download_root: str, *args, **kwargs):
         'cifar-100-python/ (train_dataloader.dataset.data_root).')
 
 
-class _StrKeyPickle:
-    """The ``pickle`` of ``torchvision.datasets.cifar``, whose ``load``
-    returns a dict's bytes keys as str: the official files are Python 2
-    pickles whose keys torchvision reads as str ('data', 'fine_labels',
-    'fine_label_names'); ``write_cifar`` writes bytes keys (which our reader
-    and the official files' ``encoding='bytes'`` reading share)."""
-
-    @staticmethod
-    def load(file, **kwargs):
-        content = pickle.load(file, **kwargs)
-        return {key.decode('latin1') if isinstance(key, bytes) else key:
-                value for key, value in content.items()}
-
-
 def accept_our_cifar_files() -> None:
     import torchvision.datasets.cifar as cifar
     cifar.check_integrity = _file_present
     cifar.download_and_extract_archive = _no_download
-    cifar.pickle = _StrKeyPickle
 
 
 class NoFlip:
