@@ -1,6 +1,6 @@
 # DHKD, resnet20 -> resnet8 on the digit-pairs benchmark (docs/study.md):
 # the reference quick start (CE on the main head, BinaryKLNorm T=2 on a
-# nonlinear aux head, gradient alignment) by the 30-epoch study recipe,
+# nonlinear aux head, gradient alignment) by the 24-epoch study recipe,
 # with the gradient and neural-collapse diagnostics logged (every 20
 # iterations, the logger's interval, so each logged cosine is fresh).
 # configs/sweeps/digit_pairs_study.py trains every method on this pair.

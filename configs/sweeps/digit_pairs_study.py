@@ -3,7 +3,7 @@
 # (dhkd_det.datasets.digit_pairs), every logit-distillation method of the
 # paper's table and the variants that decide its premise (one head with
 # both losses against two heads; DHKD with KD on its main head), 3 seeds,
-# the 30-epoch study recipe, the gradient and neural-collapse diagnostics
+# the 24-epoch study recipe, the gradient and neural-collapse diagnostics
 # logged by every run (the pair config's hooks).  Relative to the working
 # directory it expects the data in data/digit_pairs and the teacher in
 # checkpoints/digit_pairs_resnet20.pth:
