@@ -67,6 +67,9 @@ from .demo_det import (DHKD_CONFIG, KD_CONFIG, STUDENT_CONFIG, TEACHER_CONFIG,
 from .sweep import (FAILED_FILE, RESULTS_FILE, TAIL_CHARS, _earlier_seconds,
                     cell_state)
 
+#: the numbers a detection cell's results.json must hold to be finished
+DET_RESULT_KEYS = ('best_mAP', 'last_mAP')
+
 #: the study folder's record of its data and schedule
 STUDY_FILE = 'study.json'
 TEACHER = 'teacher'
@@ -247,7 +250,7 @@ def run_cell(work_dir: str, config: str, options: dict, hooks: List[dict],
     (written atomically; ``seconds``: the wall time of all its attempts,
     ``cpu_seconds``: the CPU time of the last); a failed run leaves
     ``failed.json`` and raises ``CellFailed``."""
-    state = cell_state(work_dir)
+    state = cell_state(work_dir, DET_RESULT_KEYS)
     results_file = osp.join(work_dir, RESULTS_FILE)
     if state != 'finished':
         resume = state == 'interrupted'
@@ -338,7 +341,7 @@ def run_study(out_dir: str, settings: Settings = DEFAULT,
 
     def train(step: int, label: str, work_dir: str, config: str,
               options: dict, epochs: int, diagnose: bool) -> dict:
-        state = cell_state(work_dir)
+        state = cell_state(work_dir, DET_RESULT_KEYS)
         hooks = [dict(type='ProgressHook', label=label)]
         if diagnose:
             hooks.append(dict(type='GradDiagnosticsHook',

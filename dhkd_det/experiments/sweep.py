@@ -196,10 +196,15 @@ def _number(value) -> bool:
         value, bool) and math.isfinite(value)
 
 
-def read_results(path: str, cell_id: str) -> dict:
+#: the numbers a classification cell's results.json must hold
+CLS_RESULT_KEYS = ('best_top1', 'last_top1')
+
+
+def read_results(path: str, cell_id: str,
+                 required: Sequence[str] = CLS_RESULT_KEYS) -> dict:
     """The results a finished run left in ``path``; a ValueError naming the
     file and the cell when it is damaged (not JSON, not an object, or
-    without numeric ``best_top1`` / ``last_top1``; ``seconds``, when
+    without a number under each of ``required``; ``seconds``, when
     present, a number)."""
     try:
         with open(path, encoding='utf-8') as f:
@@ -212,8 +217,7 @@ def read_results(path: str, cell_id: str) -> dict:
     if not isinstance(results, dict):
         raise ValueError(f'{path} (cell {cell_id}) is damaged: it holds a '
                          f'{type(results).__name__}, not the results object')
-    wrong = [k for k in ('best_top1', 'last_top1')
-             if not _number(results.get(k))]
+    wrong = [k for k in required if not _number(results.get(k))]
     if 'seconds' in results and not _number(results['seconds']):
         wrong.append('seconds')
     if wrong:
@@ -222,14 +226,16 @@ def read_results(path: str, cell_id: str) -> dict:
     return results
 
 
-def damaged_results(work_dir: str) -> Optional[str]:
+def damaged_results(work_dir: str,
+                    required: Sequence[str] = CLS_RESULT_KEYS
+                    ) -> Optional[str]:
     """Why the ``results.json`` of ``work_dir`` is damaged, or None when it
     is readable or absent."""
     path = osp.join(work_dir, RESULTS_FILE)
     if not osp.isfile(path):
         return None
     try:
-        read_results(path, _cell_id(work_dir))
+        read_results(path, _cell_id(work_dir), required)
     except ValueError as err:
         return str(err)
     return None
@@ -239,13 +245,14 @@ def _cell_id(work_dir: str) -> str:
     return '/'.join(osp.normpath(work_dir).split(osp.sep)[-3:])
 
 
-def cell_state(work_dir: str) -> str:
+def cell_state(work_dir: str,
+               required: Sequence[str] = CLS_RESULT_KEYS) -> str:
     """'finished', 'interrupted' (a checkpoint to resume from), 'failed'
     (its last run failed before any checkpoint) or 'new'.  A damaged
-    ``results.json`` does not make a cell finished (``damaged_results``
-    says why)."""
+    ``results.json`` (one without a number under each of ``required``)
+    does not make a cell finished (``damaged_results`` says why)."""
     if osp.isfile(osp.join(work_dir, RESULTS_FILE)) and \
-            damaged_results(work_dir) is None:
+            damaged_results(work_dir, required) is None:
         return 'finished'
     if osp.isdir(work_dir) and find_latest_checkpoint(work_dir):
         return 'interrupted'
