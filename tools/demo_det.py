@@ -1,8 +1,8 @@
 """The offline detection demo: DHKD on Faster R-CNN, end to end, on
-scikit-learn's digits written as a COCO set, in about 6 minutes on 2 idle
+scikit-learn's digits written as a COCO set, in about 4 minutes on 2 idle
 CPU cores (see dhkd_det/experiments/demo_det.py for what it runs).
 
-    python tools/demo_det.py                 # the default run (~6 min)
+    python tools/demo_det.py                 # the default run (~4 min)
     python tools/demo_det.py --smoke         # a ~30 s check that it all runs
     python tools/demo.py --task det ...      # the same, from the demo
 """
@@ -24,7 +24,8 @@ from dhkd_det.experiments.demo_det import (DEFAULT, run_demo,  # noqa: E402
 def parse_args(argv=None) -> argparse.Namespace:
     """The arguments, with ``settings`` (the size of the run) made of
     them."""
-    parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
+    parser = argparse.ArgumentParser(
+        description=' '.join(__doc__.split('\n\n')[0].split()))
     parser.add_argument('--work-dir', default='demo_det_runs',
                         help='data, runs, figures and results.json go here')
     parser.add_argument('--seed', type=int, default=0,

@@ -20,7 +20,8 @@ from dhkd_det.checkpoint.export import export_student  # noqa: E402
 
 
 def main():
-    parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
+    parser = argparse.ArgumentParser(
+        description=' '.join(__doc__.split('\n\n')[0].split()))
     parser.add_argument('src', help='distiller checkpoint')
     parser.add_argument('dst', help='output path')
     parser.add_argument('--config', help='the config the checkpoint was '

@@ -25,7 +25,7 @@ from dhkd_det.apis import (  # noqa: E402
 
 
 def parse_args():
-    parser = argparse.ArgumentParser(description='Test a model')
+    parser = argparse.ArgumentParser(description='Test a model.')
     parser.add_argument('config', help='test config file path')
     parser.add_argument('checkpoint', help='checkpoint file')
     parser.add_argument('--work-dir', help='the dir to save the metrics')

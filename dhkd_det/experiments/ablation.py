@@ -28,11 +28,13 @@ from .overrides import override_config
 VARIANTS = {
     'ce_only': ('main', None, False, False),
     'logit_only': (None, 'main', False, False),
-    'both_one_head': ('main', 'main', False, False),
+    'one_head_both': ('main', 'main', False, False),
     'dhkd': ('main', 'aux', True, False),
     'dhkd_ga': ('main', 'aux', True, True),
 }
-DEFAULT_VARIANTS = ('ce_only', 'logit_only', 'both_one_head', 'dhkd')
+DEFAULT_VARIANTS = ('ce_only', 'logit_only', 'one_head_both', 'dhkd')
+#: earlier names -> today's (the sweep's name for one head with both losses)
+RENAMED = {'both_one_head': 'one_head_both'}
 #: iterations between gradient measurements, and between the logger's
 #: records (equal, so that every logged cosine is a fresh measurement)
 GRAD_INTERVAL = 20
@@ -55,6 +57,7 @@ def logit_loss_of(cfg: Config) -> dict:
 def variant_config(base_file: str, cfg: Config, variant: str,
                    seed: int) -> str:
     """The text of an override config of ``base_file`` for ``variant``."""
+    variant = RENAMED.get(variant, variant)
     if variant not in VARIANTS:
         raise KeyError(f'unknown variant {variant!r}; choose from '
                        f'{sorted(VARIANTS)}')

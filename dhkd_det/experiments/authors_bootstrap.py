@@ -168,7 +168,8 @@ def remove_flip() -> None:
 
 def parse_args(argv: List[str]) -> Tuple[argparse.Namespace, List[str]]:
     """(our options, their script's arguments: everything after ``--``)."""
-    parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
+    parser = argparse.ArgumentParser(
+        description=' '.join(__doc__.split('\n\n')[0].split()))
     parser.add_argument('--repo', required=True,
                         help="the authors' checkout")
     parser.add_argument('--script', required=True,

@@ -15,7 +15,7 @@ digit):
      resnet8): the same resnet8 student, seed and schedule trained with
        ce_only        CE on its one head (the student alone)
        logit_only     BinaryKLNorm on its one head
-       both_one_head  CE + BinaryKLNorm on one shared head
+       one_head_both  CE + BinaryKLNorm on one shared head
        dhkd           CE on the main head, BinaryKLNorm on an aux head
      (--ga adds dhkd_ga, DHKD with gradient alignment; --seeds 0 1 2
      repeats each over seeds), each with the gradient diagnostics and

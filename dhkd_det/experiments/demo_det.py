@@ -1,5 +1,5 @@
 """The offline detection demo: DHKD on Faster R-CNN, end to end, on real data
-that ships with scikit-learn, in about 6 minutes on 2 idle CPU cores.
+that ships with scikit-learn, in about 4 minutes on 2 idle CPU cores.
 
 scikit-learn's handwritten digits are pasted, 1-4 per image, at random sizes
 and places on small dark canvases and written as a COCO-format detection set
@@ -27,7 +27,7 @@ validation is the table's.  The distilled runs also measure how the task and
 the distillation gradients meet (GradDiagnosticsHook), and every run's
 curves are drawn into one set of figures.
 
-    python tools/demo_det.py                 # the default run (~6 min)
+    python tools/demo_det.py                 # the default run (~4 min)
     python tools/demo_det.py --smoke         # a ~30 s check that it all runs
 
 ``run_demo`` is the demo; tools/demo_det.py (and ``tools/demo.py --task

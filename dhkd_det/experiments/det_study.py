@@ -18,7 +18,7 @@ through the same configs shrunk the same way (the demo's ``detector``,
   dhkd_aux           + BinaryKLNorm on a second, aux classifier: DHKD
                      (configs/dhkd/coco_faster_rcnn_r101_r50.py);
   dhkd_aux_kd_main   DHKD, and KD on the main classifier too;
-  both_one_head      + BinaryKLNorm on its one classifier: DHKD's two losses
+  one_head_both      + BinaryKLNorm on its one classifier: DHKD's two losses
                      on one head, what the aux head is there to avoid;
 
 each student variant over several seeds, all with the same data, schedule
@@ -96,7 +96,7 @@ class Losses:
     """The distillation losses' options, the same in every variant that
     has the loss: BinaryKLNorm (DHKD's loss) weighs ``aux_weight`` on
     whichever head it sits (the aux head, or the one head of
-    ``both_one_head``), KD ``kd_weight``; both at ``temperature`` (2, as
+    ``one_head_both``), KD ``kd_weight``; both at ``temperature`` (2, as
     the COCO configs: the runs differ in where the distillation lands, not
     in how hard it pulls).  ``distill_rois``: DetDistiller's, 'all' sampled
     RoIs (the configs') or the 'foreground' ones only."""
@@ -161,7 +161,7 @@ VARIANTS = {
                         aux=True),
     'dhkd_aux_kd_main': Variant('DHKD + KD on the main head', DHKD_CONFIG,
                                 main='kd', aux=True),
-    'both_one_head': Variant('CE + BinaryKLNorm on one head', KD_CONFIG,
+    'one_head_both': Variant('CE + BinaryKLNorm on one head', KD_CONFIG,
                              main='bkl'),
 }
 

@@ -24,7 +24,7 @@ def test_demo_smoke(tmp_path, capsys):
 
     # a progress line per run (1 epoch each in the smoke mode), no noise
     assert f'[teacher {demo_cls.TEACHER}] epoch 1/1  loss ' in out
-    for variant in ('ce_only', 'logit_only', 'both_one_head', 'dhkd'):
+    for variant in ('ce_only', 'logit_only', 'one_head_both', 'dhkd'):
         assert f'[{variant}] epoch 1/1  loss ' in out
     for noise in ('FileClient', 'Loads checkpoint', ' - mmengine - ',
                   'Warning'):
@@ -47,7 +47,7 @@ def test_demo_smoke(tmp_path, capsys):
     # the table printed holds the saved rows, and the figure was drawn
     rows = results['ablation']
     assert [r['variant'] for r in rows] == ['ce_only', 'logit_only',
-                                            'both_one_head', 'dhkd']
+                                            'one_head_both', 'dhkd']
     for row in rows:
         assert f'| {row["variant"]} | 1 | {row["top-1 last"]} |' in out
     assert results['figure'].endswith('ablation.png')

@@ -9,8 +9,8 @@ from mmengine.registry import MODELS
 
 import dhkd_det  # noqa: F401
 from cls_utils import REPO, python_tool, run_tool, small_project
-from dhkd_det.experiments.ablation import VARIANTS, ablation_rows, \
-    variant_config
+from dhkd_det.experiments.ablation import RENAMED, VARIANTS, \
+    ablation_rows, variant_config
 from dhkd_det.analysis.runs import Run, read_run
 
 CONFIG = f'{REPO}/configs/dhkd/cifar100_res32x4_res8x4.py'
@@ -38,7 +38,21 @@ def test_variant_models(variant, tmp_path):
     assert ('DHKDHook' in hooks) == bool(logit)
     # gradient cosines only where two losses meet
     assert ('GradDiagnosticsHook' in hooks) == bool(task and logit)
+
     assert cfg.default_hooks.logger.interval == 20
+
+
+def test_variants_share_the_sweeps_names():
+    """One name per thing: one head with both losses is ``one_head_both``
+    here as in the sweep; the earlier name still builds the same run."""
+    from dhkd_det.experiments.methods import METHODS
+    assert 'one_head_both' in VARIANTS and 'one_head_both' in METHODS
+    cfg = Config.fromfile(CONFIG)
+    for old, new in RENAMED.items():
+        assert old not in VARIANTS
+        assert variant_config(CONFIG, cfg, old, 0) == \
+            variant_config(CONFIG, cfg, new, 0)
+
 
 
 def test_rows_average_over_seeds():
@@ -66,13 +80,13 @@ def test_ablate_heads_end_to_end(tmp_path):
     out = tmp_path / 'ablate'
     proc = run_tool(python_tool(
         'analysis/ablate_heads.py', cfg, '--variants', 'ce_only',
-        'both_one_head', 'dhkd', '--ga', '--out', str(out),
+        'one_head_both', 'dhkd', '--ga', '--out', str(out),
         '--cfg-options', f'model.teacher_ckpt={tmp_path / "teacher.pth"}',
         'train_cfg.max_epochs=1'), cwd=str(tmp_path), timeout=900)
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
     assert '[4/4] dhkd_ga, seed 0' in proc.stdout
     rows = json.loads((out / 'ablation.json').read_text())
-    assert [r['variant'] for r in rows] == ['ce_only', 'both_one_head',
+    assert [r['variant'] for r in rows] == ['ce_only', 'one_head_both',
                                             'dhkd', 'dhkd_ga']
     for row in rows:  # the last validation of each variant's own run
         run = read_run(str(out / row['variant'] / 'seed_0'))

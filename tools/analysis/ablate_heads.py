@@ -27,14 +27,16 @@ sys.path.insert(0, REPO)
 from mmengine.config import DictAction  # noqa: E402
 
 from dhkd_det.apis import RunFailed  # noqa: E402
-from dhkd_det.experiments.ablation import (DEFAULT_VARIANTS, VARIANTS,  # noqa
-                                           run_ablation)
+from dhkd_det.experiments.ablation import (DEFAULT_VARIANTS, RENAMED,  # noqa
+                                           VARIANTS, run_ablation)
 
 
 def parse_args():
-    parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
+    parser = argparse.ArgumentParser(
+        description=' '.join(__doc__.split('\n\n')[0].split()))
     parser.add_argument('config', help='a classification distillation config')
-    parser.add_argument('--variants', nargs='+', choices=sorted(VARIANTS),
+    parser.add_argument('--variants', nargs='+',
+                        choices=sorted(VARIANTS) + sorted(RENAMED),
                         default=list(DEFAULT_VARIANTS))
     parser.add_argument('--ga', action='store_true',
                         help='also run DHKD with gradient alignment')
@@ -49,6 +51,7 @@ def main():
     args = parse_args()
     name = osp.splitext(osp.basename(args.config))[0]
     out = osp.abspath(args.out or osp.join('work_dirs', f'ablate_{name}'))
+    args.variants = [RENAMED.get(v, v) for v in args.variants]
     variants = list(args.variants) + (['dhkd_ga'] if args.ga and 'dhkd_ga'
                                       not in args.variants else [])
     start = time.time()

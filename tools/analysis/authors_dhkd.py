@@ -34,7 +34,8 @@ from dhkd_det.experiments.authors_code import VARIANTS, compare  # noqa
 
 
 def parse_args():
-    parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
+    parser = argparse.ArgumentParser(
+        description=' '.join(__doc__.split('\n\n')[0].split()))
     parser.add_argument('--authors-repo', required=True,
                         help='a checkout of github.com/penghui-yang/DHKD')
     parser.add_argument('--config', required=True,

@@ -30,7 +30,8 @@ from dhkd_det.distillers.det_distiller import DetDistiller  # noqa: E402
 
 def parse_args(argv=None) -> argparse.Namespace:
     """The arguments, with ``settings`` and ``losses`` made of them."""
-    parser = argparse.ArgumentParser(description=__doc__.split('\n\n')[0])
+    parser = argparse.ArgumentParser(
+        description=' '.join(__doc__.split('\n\n')[0].split()))
     parser.add_argument('--out-dir', default='det_study',
                         help='data, cells, table and figures go here')
     parser.add_argument('--seeds', type=int, nargs='+', default=[0, 1, 2],

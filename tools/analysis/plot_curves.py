@@ -18,7 +18,7 @@ from dhkd_det.analysis import plot_runs, read_run  # noqa: E402
 
 
 def main():
-    parser = argparse.ArgumentParser(description='Plot training curves')
+    parser = argparse.ArgumentParser(description='Plot training curves.')
     parser.add_argument('work_dirs', nargs='+', help='work dirs of runs')
     parser.add_argument('--out', help='folder for the PNG files')
     args = parser.parse_args()

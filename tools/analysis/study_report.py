@@ -22,7 +22,8 @@ from dhkd_det.experiments.sweep import load_sweep  # noqa: E402
 
 
 def main():
-    parser = argparse.ArgumentParser(description=__doc__.split('\n\n')[0])
+    parser = argparse.ArgumentParser(
+        description=' '.join(__doc__.split('\n\n')[0].split()))
     parser.add_argument('sweep', help='a sweep file, e.g. '
                         'configs/sweeps/digit_pairs_study.py')
     parser.add_argument('--out', help="the sweep's output folder (default: "

@@ -18,7 +18,7 @@ from dhkd_det.analysis.summary import csv_table  # noqa
 
 
 def main():
-    parser = argparse.ArgumentParser(description='Summarize runs')
+    parser = argparse.ArgumentParser(description='Summarize runs.')
     parser.add_argument('work_dirs', nargs='+')
     parser.add_argument('--out', help='also write the table to this file')
     parser.add_argument('--csv', help='also write the table as CSV here')

@@ -28,7 +28,8 @@ def cell(figure, digits: int) -> str:
 
 
 def main():
-    parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
+    parser = argparse.ArgumentParser(
+        description=' '.join(__doc__.split('\n\n')[0].split()))
     parser.add_argument('--rounds', type=int, default=5)
     parser.add_argument('--settings', nargs='+', choices=list(SETTINGS),
                         default=list(SETTINGS))

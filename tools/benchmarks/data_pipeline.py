@@ -91,7 +91,7 @@ def run_imagenet(args) -> None:
 
 def main():
     parser = argparse.ArgumentParser(
-        description=__doc__.split('\n')[0],
+        description=' '.join(__doc__.split('\n\n')[0].split()),
         formatter_class=argparse.RawDescriptionHelpFormatter, epilog=__doc__)
     parser.add_argument('--imagenet', action='store_true',
                         help='the ImageNet pipelines (default: CIFAR)')

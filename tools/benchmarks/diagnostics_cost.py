@@ -33,7 +33,8 @@ from dhkd_det.engine import GradDiagnosticsHook  # noqa: E402
 
 
 def main():
-    parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
+    parser = argparse.ArgumentParser(
+        description=' '.join(__doc__.split('\n\n')[0].split()))
     parser.add_argument('--batch', type=int, default=64)
     parser.add_argument('--rounds', type=int, default=11)
     args = parser.parse_args()

@@ -28,7 +28,8 @@ from dhkd_det.benchmarks import (GPU, SMOKE, Report,  # noqa: E402
 
 
 def parse_args() -> argparse.Namespace:
-    parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
+    parser = argparse.ArgumentParser(
+        description=' '.join(__doc__.split('\n\n')[0].split()))
     parser.add_argument('--out', help='write the JSON here too (rewritten '
                         'after every part)')
     parser.add_argument('--smoke', action='store_true',

@@ -58,7 +58,8 @@ def counting_faults(step, faults: list):
 
 
 def main():
-    parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
+    parser = argparse.ArgumentParser(
+        description=' '.join(__doc__.split('\n\n')[0].split()))
     parser.add_argument('--batch', type=int, default=64)
     parser.add_argument('--iters', type=int, default=9,
                         help='timed iterations per variant')
