@@ -76,7 +76,7 @@ METHODS: Dict[str, Method] = {
         "mdistiller's CFG.KD, as CRD's scripts"),
     'dkd': Method(
         'DKD', 'dkd/cifar100_res32x4_res8x4.py',
-        "mdistiller's CFG.DKD (with its 20-epoch warm-up) and the beta of "
+        "mdistiller's CFG.DKD (with its warm-up) and the beta of "
         'its configs/cifar100/dkd/<pair>.yaml'),
     'kd_ls': Method(
         'KD+LS', 'kd/cifar100_res32x4_res8x4_ls.py',
