@@ -101,7 +101,8 @@ METHODS: Dict[str, Method] = {
         "the kd method's main head plus DHKD's aux head, no gradient "
         'alignment'),
     'one_head_both': Method(
-        'CE+BinaryKLNorm, one head', 'one_head_both/cifar100_res32x4_res8x4.py',
+        'CE+BinaryKLNorm, one head',
+        'one_head_both/cifar100_res32x4_res8x4.py',
         "DHKD's losses on one shared head (the paper's motivating "
         'failure)'),
 }

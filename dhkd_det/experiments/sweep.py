@@ -40,7 +40,8 @@ from ..analysis.runs import read_run
 from ..apis.runner import TRAIN_TOOL, train_in_subprocess
 from ..checkpoint.atomic_file import atomic_write_text
 from ..utils.paths import REPO
-from .methods import METHODS, Method, method_config, method_from_config
+from .methods import (METHODS, Method, method_config, method_from_config,
+                      method_parts)
 
 RESULTS_FILE = 'results.json'
 FAILED_FILE = 'failed.json'
@@ -191,6 +192,8 @@ def _sweep_methods(methods, path: str) -> Tuple[List[str],
         raise KeyError(f'{path}: unknown methods {unknown} in methods; '
                        f"choose from {sorted(METHODS)}, 'all', or give a "
                        'dict name -> config file')
+    for name in methods:  # a loss type misspelt fails before any run
+        method_parts(name, (defs.get(name) or METHODS[name]).config_path)
     return list(methods), defs
 
 

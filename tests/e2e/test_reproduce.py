@@ -1,7 +1,7 @@
-"""tools/reproduce.py: the table's statistics and published differences are right, runs are
-packed per GPU, the slurm job array holds the unfinished cells, and on the
-CPU a sweep with a crashed cell is finished by rerunning the same command
-without redoing finished cells."""
+"""tools/reproduce.py: the table's statistics and published differences
+are right, runs are packed per GPU, the slurm job array holds the
+unfinished cells, and on the CPU a sweep with a crashed cell is finished by
+rerunning the same command without redoing finished cells."""
 import json
 import os
 import stat

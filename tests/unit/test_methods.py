@@ -151,10 +151,17 @@ def test_unknown_loss_type_fails(tmp_path):
         "model = dict(distill_losses=dict(main=dict(_delete_=True, "
         "type='KDLos', temperature=4.0)))\n")
     method = Method('typo', str(bad), 'a test')
-    with pytest.raises(KeyError, match=r"model.distill_losses.main has type "
-                       r"'KDLos', which is not a registered loss"):
+    error = (r"method 'typo' .*: model.distill_losses.main has type "
+             r"'KDLos', which is not a registered loss")
+    with pytest.raises(KeyError, match=error):
         method_config('typo', REFERENCE_PAIR, pair_config(REFERENCE_PAIR), 0,
                       method=method)
+    # a sweep naming it fails when read, before any run
+    sweep = tmp_path / 'sweep.py'
+    sweep.write_text("pairs = ['res56_res20']\n"
+                     f'methods = dict(typo={str(bad)!r})\nseeds = [0]\n')
+    with pytest.raises(KeyError, match=error):
+        load_sweep(str(sweep))
 
 
 def test_sweep_methods_all_and_by_config(tmp_path):
