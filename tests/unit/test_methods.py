@@ -53,7 +53,8 @@ def test_cells_as_before(tmp_path):
     the digit pairs' 24 epochs) and seed as before; the pair's other hooks
     and recipe kept."""
     pairs = sweep_pairs()
-    assert {key.split('/')[0] for key in BEFORE} == set(pairs)
+    # the sweep files still name every pair they named (more may come)
+    assert {key.split('/')[0] for key in BEFORE} <= set(pairs)
     for key, before in BEFORE.items():
         pair, method = key.split('/')
         assert osp.relpath(pairs[pair], REPO) == before['pair_config']
