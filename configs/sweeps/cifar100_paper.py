@@ -1,5 +1,6 @@
 # The paper's CIFAR-100 table: the ten teacher / student pairs of
-# configs/dhkd/ x every method of dhkd_det/experiments/methods.py x 3 seeds
+# configs/dhkd/ x the eight methods of the paper's table (each a config of
+# configs/<method>/, named in dhkd_det/experiments/methods.py) x 3 seeds
 # (240 runs), each by the CRD / mdistiller recipe (240 epochs, batch 64).
 #   python tools/reproduce.py configs/sweeps/cifar100_paper.py --per-gpu 2
 # Needs CIFAR-100 in data/cifar100 and mdistiller's teachers

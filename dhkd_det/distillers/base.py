@@ -36,6 +36,7 @@ from mmengine.registry import MODELS
 from torch import Tensor
 
 from ..checkpoint.teacher import load_teacher_checkpoint
+from ..losses import check_distill_loss
 from ..models.dual_head import check_loss_heads, named_aux_modules
 from .graphed_step import GraphedTrainStep
 from .teacher import build_teacher
@@ -138,7 +139,8 @@ class BaseDistiller(BaseModel):
         self.teacher_ckpt = teacher_ckpt
         self.teacher_ckpt_ema = teacher_ckpt_ema
         self.distill_losses = nn.ModuleDict(
-            {head: MODELS.build(cfg) for head, cfg in distill_losses.items()})
+            {head: build_distill_loss(head, cfg)
+             for head, cfg in distill_losses.items()})
         #: multiplies every distillation loss (warm-up / stop schedule)
         self.distill_scale = 1.0
         #: log the teacher/student top-1 agreement (set by DHKDHook)
@@ -346,6 +348,19 @@ class BaseDistiller(BaseModel):
         """Fraction of samples where teacher and student agree on top-1."""
         return (student_logits.argmax(-1) == teacher_logits.argmax(-1)
                 ).float().mean()
+
+
+def build_distill_loss(head: str, cfg: dict) -> nn.Module:
+    """The distillation loss of ``head`` from its config, its errors
+    prefixed with ``model.distill_losses.<head>``; one that does not follow
+    the loss protocol is refused (``check_distill_loss``)."""
+    where = f'model.distill_losses.{head}'
+    try:
+        loss = MODELS.build(cfg)
+    except (ValueError, TypeError) as err:
+        raise type(err)(f'{where}: {err}') from err
+    check_distill_loss(loss, where)
+    return loss
 
 
 def _prefixed(prefix: str, losses: Dict[str, Tensor]) -> Dict[str, Tensor]:

@@ -1,177 +1,244 @@
-"""The methods of the paper's table, each a transformation of a teacher /
-student pair's config, defined once with its official hyper-parameters and
-where they come from.
+"""The methods a sweep trains, each a name, a title and its config in
+``configs/<method>/``, the one place that holds its losses and
+hyper-parameters.
 
-A pair's config is a DHKD config of ``configs/dhkd/`` (student, teacher, its
-checkpoint, the learning rate of the student's family); a method's override
-config inherits it and replaces the loss of each head, the aux head, the
-optimizer wrapper and the distillation hooks, so that every cell of a sweep
-can be rerun by hand with ``python tools/train.py <override config>``.
+A sweep's cell is a pair (a config of ``configs/dhkd/``: the student, the
+teacher and its checkpoint, the data, the schedule and the optimizer of the
+student's family) trained by a method.  Its override config is built by one
+rule:
+
+- the method's config for the pair is ``config_for(pair)``: the method's
+  own config for that pair where it has one (its reference config's path
+  with the reference pair's name, ``REFERENCE_PAIR``, replaced by the
+  pair's, e.g. ``configs/dkd/cifar100_res56_res20.py``), else its reference
+  config (written for ``res32x4_res8x4``);
+- from that config the cell takes the *method keys* (``method_parts``):
+  ``model.task_losses``, ``model.distill_losses``, ``model.student.aux_head``,
+  ``model.eval_aux``, ``optim_wrapper.type`` and the distillation hooks
+  (``DISTILL_HOOKS``, in their order; a ``DistillScheduleHook``'s
+  ``warmup_epochs`` scaled to the pair's schedule when it is shorter than
+  the method config's, at least one epoch);
+- everything else comes from the pair's config.
+
+In other words: the method's config with the pair's student, teacher and
+recipe swapped in.  Each cell can be rerun by hand with ``python
+tools/train.py <override config>``.
 """
-import copy
-from dataclasses import dataclass, field
+import os.path as osp
+from dataclasses import dataclass
 from typing import Dict, List, Optional
 
 from mmengine.config import Config
+from mmengine.registry import MODELS
 
+from ..utils.paths import REPO
 from .overrides import override_config
 
 #: the hooks that exist only to distil: a run without a teacher drops them
 DISTILL_HOOKS = ('DHKDHook', 'DistillScheduleHook')
+#: the pair every method's reference config is written for
+REFERENCE_PAIR = 'res32x4_res8x4'
+CONFIGS = osp.join(REPO, 'configs')
 
 
 @dataclass(frozen=True)
 class Method:
-    """``task_weight``: the weight of CE on the main head; ``distill``: the
-    distillation loss config of each head; ``per_pair``: by pair name, the
-    loss arguments the method's authors used for that pair instead;
-    ``warmup_epochs``: a linear warm-up of the distillation loss (DKD's),
-    in epochs of the 240-epoch CIFAR recipe: a pair whose schedule is
-    shorter gets the same fraction of its own (at least one epoch);
-    ``source``: where the hyper-parameters come from; ``aux_kind``: the aux
-    head's shape ('linear' / 'nonlinear'), None for the pair config's."""
+    """``config``: the method's reference config, relative to ``configs/``
+    (or an absolute path); ``source``: where its hyper-parameters come from
+    (its config's header says more)."""
     title: str
-    task_weight: float
-    distill: Dict[str, dict]
+    config: str
     source: str
-    aux_head: bool = False
-    grad_align: bool = False
-    warmup_epochs: int = 0
-    per_pair: Dict[str, Dict[str, dict]] = field(default_factory=dict)
-    aux_kind: Optional[str] = None
 
-    def losses_for(self, pair: str) -> Dict[str, dict]:
-        """The distillation losses by head for ``pair``."""
-        losses = copy.deepcopy(self.distill)
-        for head, args in self.per_pair.get(pair, {}).items():
-            losses[head].update(args)
-        return losses
+    @property
+    def config_path(self) -> str:
+        return osp.join(CONFIGS, self.config)
 
+    def config_for(self, pair: str) -> str:
+        """The method's own config for ``pair`` if it has one, else its
+        reference config."""
+        ref = self.config_path
+        name = osp.basename(ref)
+        if REFERENCE_PAIR in name and pair != REFERENCE_PAIR:
+            own = osp.join(osp.dirname(ref),
+                           name.replace(REFERENCE_PAIR, pair))
+            if osp.isfile(own):
+                return own
+        return ref
 
-_BINARY_KL_NORM = dict(type='BinaryKLNormLoss', temperature=2.0,
-                       loss_weight=1.0)
 
 METHODS: Dict[str, Method] = {
     'ce': Method(
-        'CE student', 1.0, {},
+        'CE student', 'ce/cifar100_resnet8x4.py',
         'the student trained on the labels alone, by the same recipe'),
     'kd': Method(
-        'KD', 0.1,
-        {'main': dict(type='KDLoss', temperature=4.0, loss_weight=0.9)},
-        "mdistiller's CFG.KD (T 4, CE 0.1, KD 0.9), as CRD's scripts"),
+        'KD', 'kd/cifar100_res32x4_res8x4.py',
+        "mdistiller's CFG.KD, as CRD's scripts"),
     'dkd': Method(
-        'DKD', 1.0,
-        {'main': dict(type='DKDLoss', temperature=4.0, alpha=1.0, beta=8.0)},
-        "mdistiller's CFG.DKD (CE 1, alpha 1, beta 8, T 4, 20-epoch "
-        'warm-up) and the beta of its configs/cifar100/dkd/<pair>.yaml',
-        warmup_epochs=20,
-        per_pair={pair: {'main': dict(beta=beta)} for pair, beta in (
-            ('res56_res20', 2.0), ('res110_res32', 2.0),
-            ('vgg13_vgg8', 6.0), ('vgg13_mv2', 6.0),
-            ('wrn40_2_wrn16_2', 6.0), ('wrn40_2_wrn40_1', 6.0))}),
+        'DKD', 'dkd/cifar100_res32x4_res8x4.py',
+        "mdistiller's CFG.DKD (with its warm-up) and the beta of "
+        'its configs/cifar100/dkd/<pair>.yaml'),
     'kd_ls': Method(
-        'KD+LS', 0.1,
-        {'main': dict(type='KDLoss', temperature=2.0, loss_weight=9.0,
-                      logit_stand=True)},
-        "logit-standardization-KD: its CFG.KD (CE 0.1) with --logit-stand "
-        '--base-temp 2 --kd-weight 9, and per pair the base temperature and '
-        'KD weight its README names in the log of each published number',
-        per_pair={pair: {'main': dict(temperature=t, loss_weight=w)}
-                  for pair, t, w in (('vgg13_vgg8', 3.0, 9.0),
-                                     ('vgg13_mv2', 3.0, 9.0),
-                                     ('res50_mv2', 3.0, 1.0))}),
+        'KD+LS', 'kd/cifar100_res32x4_res8x4_ls.py',
+        "logit-standardization-KD: its CFG.KD with --logit-stand "
+        '--base-temp --kd-weight, per pair as its README names them in the '
+        'log of each published number'),
     'dist': Method(
-        'DIST', 1.0,
-        {'main': dict(type='DISTLoss', tau=4.0, beta=1.0, gamma=1.0,
-                      loss_weight=2.0)},
-        "image_classification_sota's dist_cifar.yaml (kd 'dist_t4': tau 4, "
-        'beta 1, gamma 1, DIST weight 2, CE 1)'),
+        'DIST', 'dist/cifar100_res32x4_res8x4.py',
+        "image_classification_sota's dist_cifar.yaml (kd 'dist_t4')"),
     'dhkd': Method(
-        'DHKD', 1.0, {'aux': _BINARY_KL_NORM},
-        'configs/dhkd/ (CE on the main head, BinaryKLNorm T 2 on a '
-        'nonlinear aux head) without gradient alignment',
-        aux_head=True),
+        'DHKD', 'dhkd/cifar100_res32x4_res8x4_no_ga.py',
+        'configs/dhkd/ without gradient alignment'),
     'dhkd_ga': Method(
-        'DHKD+GA', 1.0, {'aux': _BINARY_KL_NORM},
-        'configs/dhkd/ as shipped (the reference quick start)',
-        aux_head=True, grad_align=True),
+        'DHKD+GA', 'dhkd/cifar100_res32x4_res8x4.py',
+        'configs/dhkd/ as shipped (the reference quick start)'),
     'dhkd_linear': Method(
-        'DHKD, linear aux head', 1.0, {'aux': _BINARY_KL_NORM},
+        'DHKD, linear aux head', 'dhkd/cifar100_res32x4_res8x4_linear.py',
         "DHKD with a linear aux head, no gradient alignment (the reference "
-        "code's default --dual_head --linear)",
-        aux_head=True, aux_kind='linear'),
+        "code's default --dual_head --linear)"),
     'dhkd_kd': Method(
-        'DHKD+KD', 0.1, {'main': dict(type='KDLoss', temperature=4.0,
-                                      loss_weight=0.9),
-                         'aux': _BINARY_KL_NORM},
-        "the kd method's main head (CE 0.1 + KD T 4 0.9, mdistiller's "
-        "CFG.KD) plus DHKD's aux head (BinaryKLNorm T 2, 1), no gradient "
-        'alignment',
-        aux_head=True),
+        'DHKD+KD', 'dhkd/cifar100_res32x4_res8x4_kd_main.py',
+        "the kd method's main head plus DHKD's aux head, no gradient "
+        'alignment'),
     'one_head_both': Method(
-        'CE+BinaryKLNorm, one head', 1.0, {'main': _BINARY_KL_NORM},
+        'CE+BinaryKLNorm, one head',
+        'one_head_both/cifar100_res32x4_res8x4.py',
         "DHKD's losses on one shared head (the paper's motivating "
         'failure)'),
 }
 
 
-#: the schedule length the methods' warm-up epochs are given for
-RECIPE_EPOCHS = 240
+def title_of(name: str, methods: Optional[Dict[str, Method]] = None) -> str:
+    """The title of method ``name`` (of ``methods``, default ``METHODS``);
+    the name itself for a method that has none."""
+    method = (methods or METHODS).get(name)
+    return method.title if method else name
 
 
-def warmup_for(method: Method, max_epochs: int) -> int:
-    """``method``'s warm-up epochs for a schedule of ``max_epochs``."""
-    if not method.warmup_epochs or max_epochs >= RECIPE_EPOCHS:
-        return method.warmup_epochs
-    return max(1, round(method.warmup_epochs * max_epochs / RECIPE_EPOCHS))
+def method_from_config(name: str, config: str) -> Method:
+    """A method a sweep file defines by its config (``methods = dict(name=
+    config file)``), titled by its name."""
+    return Method(name, osp.abspath(config), config)
 
 
-def method_hooks(method: Method, pair_hooks: List[dict],
-                 max_epochs: int = RECIPE_EPOCHS) -> List[dict]:
-    """The pair config's custom hooks for ``method``: without the
-    distillation hooks, then DKD's warm-up where the method has one (for a
-    schedule of ``max_epochs``)."""
-    hooks = [dict(h) for h in pair_hooks if h.get('type') not in
-             DISTILL_HOOKS]
-    if method.distill:
-        hooks.insert(0, dict(type='DHKDHook'))
-    if method.warmup_epochs:
-        hooks.insert(1, dict(type='DistillScheduleHook',
-                             warmup_epochs=warmup_for(method, max_epochs)))
-    return hooks
+@dataclass
+class MethodParts:
+    """The method keys of a method's config (see the module's docstring)."""
+    task_losses: Dict[str, dict]
+    distill_losses: Dict[str, dict]
+    aux_head: Optional[str]
+    eval_aux: bool
+    optim_wrapper: str
+    hooks: List[dict]
+    max_epochs: Optional[int]
+    imports: List[str]
+
+
+def _plain(value):
+    return value.to_dict() if hasattr(value, 'to_dict') else value
+
+
+def method_parts(name: str, config: str) -> MethodParts:
+    """The method keys of ``config``, method ``name``'s config; a named
+    error where a key is missing or a loss type is not registered."""
+    cfg = Config.fromfile(config)
+    model = cfg.get('model') or {}
+    where = f'method {name!r} ({osp.relpath(config, REPO)})'
+    if 'task_losses' not in model:
+        raise KeyError(
+            f'{where}: no model.task_losses; a method config writes out the '
+            "label losses, e.g. task_losses=dict(main=dict(type='CELoss', "
+            'loss_weight=1.0))')
+    losses = {'task_losses': _plain(model.task_losses),
+              'distill_losses': _plain(model.get('distill_losses') or {})}
+    for key, by_head in losses.items():
+        for head, loss in by_head.items():
+            kind = loss.get('type') if isinstance(loss, dict) else None
+            if not isinstance(kind, str) or MODELS.get(kind) is None:
+                raise KeyError(
+                    f'{where}: model.{key}.{head} has type {kind!r}, which '
+                    'is not a registered loss; fix the spelling or import '
+                    'the module that registers it (custom_imports)')
+    hooks = [dict(_plain(h)) for h in cfg.get('custom_hooks', [])
+             if h.get('type') in DISTILL_HOOKS]
+    imports = list((cfg.get('custom_imports') or {}).get('imports', []))
+    return MethodParts(
+        task_losses=losses['task_losses'],
+        distill_losses=losses['distill_losses'],
+        aux_head=(model.get('student') or {}).get('aux_head'),
+        eval_aux=bool(model.get('eval_aux', False)),
+        optim_wrapper=(cfg.get('optim_wrapper') or {}).get(
+            'type', 'OptimWrapper'),
+        hooks=hooks,
+        max_epochs=cfg.get('train_cfg', {}).get('max_epochs'),
+        imports=imports)
+
+
+def scaled_epochs(epochs: int, method_epochs: Optional[int],
+                  max_epochs: Optional[int]) -> int:
+    """``epochs`` of a method config's schedule of ``method_epochs``, for
+    a pair's schedule of ``max_epochs``: the same fraction (at least one
+    epoch) when that is shorter, unchanged otherwise."""
+    if not epochs or not method_epochs or not max_epochs or \
+            max_epochs >= method_epochs:
+        return epochs
+    return max(1, round(epochs * max_epochs / method_epochs))
+
+
+def method_hooks(parts: MethodParts, pair_hooks: List[dict],
+                 max_epochs: Optional[int]) -> List[dict]:
+    """The cell's custom hooks: the method's distillation hooks (warm-up
+    scaled to a pair schedule of ``max_epochs``), then the pair config's
+    other hooks."""
+    hooks = []
+    for hook in parts.hooks:
+        hook = dict(hook)
+        if 'warmup_epochs' in hook:
+            hook['warmup_epochs'] = scaled_epochs(
+                hook['warmup_epochs'], parts.max_epochs, max_epochs)
+        hooks.append(hook)
+    return hooks + [dict(h) for h in pair_hooks
+                    if h.get('type') not in DISTILL_HOOKS]
 
 
 def method_config(name: str, pair: str, pair_config: str, seed: int,
-                  header: str = '') -> str:
+                  header: str = '',
+                  method: Optional[Method] = None) -> str:
     """The text of the override config of ``pair_config`` (a file path) that
-    trains the pair with method ``name`` under ``seed``; ``header`` (e.g. the
-    command that runs it) goes first as comments."""
-    if name not in METHODS:
-        raise KeyError(f'unknown method {name!r}; choose from '
-                       f'{sorted(METHODS)}')
-    method = METHODS[name]
+    trains the pair with method ``name`` (``method``, default
+    ``METHODS[name]``) under ``seed``; ``header`` (e.g. the command that
+    runs it) goes first as comments."""
+    if method is None:
+        if name not in METHODS:
+            raise KeyError(f'unknown method {name!r}; choose from '
+                           f'{sorted(METHODS)}')
+        method = METHODS[name]
+    source = method.config_for(pair)
+    parts = method_parts(name, source)
     cfg = Config.fromfile(pair_config)
     if cfg.model.get('type') != 'ClsDistiller':
         raise ValueError(
             f'pair {pair!r}: {pair_config} is not a classification '
             "distillation config (model.type='ClsDistiller'); name a config "
             'of configs/dhkd/, e.g. configs/dhkd/cifar100_res32x4_res8x4.py')
-    aux_kind: Optional[str] = None
-    if method.aux_head:
-        aux_kind = method.aux_kind or cfg.model.student.get(
-            'aux_head') or 'nonlinear'
     model = dict(
-        student=dict(aux_head=aux_kind),
-        task_losses=dict(_delete_=True, main=dict(
-            type='CELoss', loss_weight=method.task_weight)),
-        distill_losses=dict(_delete_=True, **method.losses_for(pair)),
-        eval_aux=method.aux_head)
-    wrapper = 'GradAlignOptimWrapper' if method.grad_align else \
-        'OptimWrapper'
-    hooks = method_hooks(method, cfg.get('custom_hooks', []),
-                         cfg.train_cfg.get('max_epochs', RECIPE_EPOCHS))
+        student=dict(aux_head=parts.aux_head),
+        task_losses=dict(_delete_=True, **parts.task_losses),
+        distill_losses=dict(_delete_=True, **parts.distill_losses),
+        eval_aux=parts.eval_aux)
+    hooks = method_hooks(parts, cfg.get('custom_hooks', []),
+                         cfg.train_cfg.get('max_epochs'))
+    pair_imports = list((cfg.get('custom_imports') or {}).get('imports', []))
+    extra = ''
+    if any(i not in pair_imports for i in parts.imports):
+        imports = pair_imports + [i for i in parts.imports
+                                  if i not in pair_imports]
+        extra = (f'custom_imports = dict(imports={imports!r}, '
+                 'allow_failed_imports=False)\n')
     return override_config(
         pair_config, header.splitlines() + [
-            f'{method.title} on pair {pair}, seed {seed}; '
-            f'hyper-parameters: {method.source}'],
-        model, wrapper, hooks, seed)
+            f'{method.title} on pair {pair}, seed {seed}; losses and '
+            f'hyper-parameters: {osp.relpath(source, REPO)} '
+            f'({method.source})'],
+        model, parts.optim_wrapper, hooks, seed, extra)
+

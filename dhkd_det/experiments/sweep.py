@@ -30,7 +30,7 @@ import shlex
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor, as_completed
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Callable, Dict, List, Optional, Sequence, Tuple
 
 from mmengine.config import Config
@@ -40,7 +40,8 @@ from ..analysis.runs import read_run
 from ..apis.runner import TRAIN_TOOL, train_in_subprocess
 from ..checkpoint.atomic_file import atomic_write_text
 from ..utils.paths import REPO
-from .methods import METHODS, method_config
+from .methods import (METHODS, Method, method_config, method_from_config,
+                      method_parts)
 
 RESULTS_FILE = 'results.json'
 FAILED_FILE = 'failed.json'
@@ -79,12 +80,19 @@ def parse_cell(text: str) -> Cell:
 @dataclass
 class Sweep:
     """``pairs``: name -> the pair's config file; ``cfg_options``: applied
-    to every run, the command line's over the sweep file's."""
+    to every run, the command line's over the sweep file's;
+    ``method_defs``: the methods the sweep file defines by their config
+    (the others are ``methods.METHODS``')."""
     file: str
     pairs: Dict[str, str]
     methods: List[str]
     seeds: List[int]
     cfg_options: Dict[str, object]
+    method_defs: Dict[str, Method] = field(default_factory=dict)
+
+    def method(self, name: str) -> Method:
+        """The definition of method ``name`` in this sweep."""
+        return self.method_defs.get(name) or METHODS[name]
 
     @property
     def name(self) -> str:
@@ -114,8 +122,10 @@ def _config_path(path: str, sweep_file: str) -> str:
 def load_sweep(path: str, cfg_options: Optional[dict] = None) -> Sweep:
     """Reads a sweep file (Python, MMEngine's config format) with keys
     ``pairs`` (a list of pair names of ``configs/dhkd/``, or a dict name ->
-    config file), ``methods`` (names of ``methods.METHODS``), ``seeds`` and
-    optionally ``cfg_options`` (a dict of ``--cfg-options`` for every run);
+    config file), ``methods`` (names of ``methods.METHODS``, ``'all'`` for
+    every one of them, or a dict name -> the method's config file, a name
+    of ``METHODS`` mapping to None), ``seeds`` and optionally
+    ``cfg_options`` (a dict of ``--cfg-options`` for every run);
     ``cfg_options`` given here override the file's."""
     if not osp.isfile(path):
         raise FileNotFoundError(f'sweep file {path!r} not found (e.g. '
@@ -143,17 +153,48 @@ def load_sweep(path: str, cfg_options: Optional[dict] = None) -> Sweep:
         if '/' in name:
             raise ValueError(f'{path}: pair name {name!r} names a folder; '
                              'use a name without "/"')
-    unknown = [m for m in cfg.methods if m not in METHODS]
-    if unknown:
-        raise KeyError(f'{path}: unknown methods {unknown} in methods; '
-                       f'choose from {sorted(METHODS)}')
+    methods, method_defs = _sweep_methods(cfg.methods, path)
     if not cfg.seeds or not all(isinstance(s, int) for s in cfg.seeds):
         raise TypeError(f'{path}: seeds must be a non-empty list of '
                         f'integers, not {cfg.seeds!r}')
     options = dict(cfg.get('cfg_options') or {})
     options.update(cfg_options or {})
-    return Sweep(osp.abspath(path), pairs, list(cfg.methods),
-                 list(cfg.seeds), _plain(options))
+    return Sweep(osp.abspath(path), pairs, methods, list(cfg.seeds),
+                 _plain(options), method_defs)
+
+
+def _sweep_methods(methods, path: str) -> Tuple[List[str],
+                                                Dict[str, Method]]:
+    """A sweep file's ``methods``: their names and the definitions of
+    those it gives by config file."""
+    if methods == 'all':
+        return list(METHODS), {}
+    defs: Dict[str, Method] = {}
+    if isinstance(methods, dict):
+        for name, config in methods.items():
+            if config is None:
+                continue
+            file = _config_path(config, path)
+            if not osp.isfile(file):
+                raise FileNotFoundError(
+                    f'{path}: method {name!r} has no config ({config} not '
+                    'found)')
+            if '/' in name:
+                raise ValueError(f'{path}: method name {name!r} names a '
+                                 'folder; use a name without "/"')
+            defs[name] = method_from_config(name, file)
+    elif not isinstance(methods, (list, tuple)):
+        raise TypeError(f"{path}: methods must be 'all', a list of method "
+                        'names or a dict name -> config file, not '
+                        f'{methods!r}')
+    unknown = [m for m in methods if m not in METHODS and m not in defs]
+    if unknown:
+        raise KeyError(f'{path}: unknown methods {unknown} in methods; '
+                       f"choose from {sorted(METHODS)}, 'all', or give a "
+                       'dict name -> config file')
+    for name in methods:  # a loss type misspelt fails before any run
+        method_parts(name, (defs.get(name) or METHODS[name]).config_path)
+    return list(methods), defs
 
 
 def _plain(value):
@@ -291,7 +332,7 @@ def write_cell_config(sweep: Sweep, cell: Cell, work_dir: str) -> str:
     atomic_write_text(path, method_config(
         cell.method, cell.pair, sweep.pairs[cell.pair], cell.seed,
         header=f'written by tools/reproduce.py for {sweep.file}; rerun:\n'
-        f'{command}'))
+        f'{command}', method=sweep.method(cell.method)))
     return path
 
 

@@ -12,7 +12,7 @@ from typing import Dict, List, Optional, Sequence
 from ..analysis.curves import save_figure
 from ..analysis.summary import csv_table, markdown_table, mean_std
 from ..checkpoint.atomic_file import atomic_write_text
-from .methods import METHODS
+from .methods import title_of
 from .published import SOURCES, Published, published
 from .sweep import RESULTS_FILE, Cell, Sweep, cell_dir, read_results
 
@@ -48,7 +48,7 @@ class CellStats:
 
     def markdown_row(self) -> Dict[str, str]:
         ref = self.reference
-        row = {'pair': self.pair, 'method': METHODS[self.method].title,
+        row = {'pair': self.pair, 'method': title_of(self.method),
                'seeds': f'{len(self.best)}/{self.seeds}',
                'best top-1': mean_std(self.best),
                'last top-1': mean_std(self.last)}
@@ -157,7 +157,7 @@ def plot_spread(stats: List[CellStats], path: str, title: str = '') -> str:
     if unique:
         ax.legend(unique.values(), unique.keys(), fontsize=8)
     ax.set_xticks(range(len(stats)))
-    ax.set_xticklabels([f'{s.pair}\n{METHODS[s.method].title}'
+    ax.set_xticklabels([f'{s.pair}\n{title_of(s.method)}'
                         for s in stats], rotation=90, fontsize=7)
     ax.set_ylabel('best top-1 (%)')
     ax.grid(alpha=0.3, axis='y')

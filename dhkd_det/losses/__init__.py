@@ -4,10 +4,12 @@ from .dkd import dkd_loss
 from .kd import kd_loss
 from .logit_stand import standardize
 from .modules import (BinaryKLLoss, BinaryKLNormLoss, CrossEntropyLoss,
-                      DISTLoss, DKDLoss, KDLoss)
+                      DistillLoss, DISTLoss, DKDLoss, KDLoss,
+                      check_distill_loss, check_number)
 
 __all__ = [
     'binary_kl_norm', 'binary_kl', 'kd_loss', 'dkd_loss', 'dist_loss',
     'pearson', 'standardize', 'BinaryKLNormLoss', 'BinaryKLLoss', 'KDLoss',
-    'DKDLoss', 'DISTLoss', 'CrossEntropyLoss'
+    'DKDLoss', 'DISTLoss', 'CrossEntropyLoss', 'DistillLoss',
+    'check_distill_loss', 'check_number'
 ]
