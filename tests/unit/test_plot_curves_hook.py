@@ -1,5 +1,5 @@
 """Live curves: PlotCurvesHook draws the PNG curves at every validation
-while training, and when a run stops early (a crash, a preemption), not
+while training (in a background thread), and when a run stops early (a crash, a preemption), not
 only after training; MMEngine's TensorBoard backend, listed by our configs,
 writes event files where TensorBoard is installed and stays out of the way
 where it is not.  Through MMEngine's Runner on a toy model."""
@@ -45,13 +45,15 @@ class Top1(BaseMetric):
 
 
 class PlotsSeen(Hook):
-    """Records, at the start of each epoch, which curves are on disk."""
+    """Records, at the start of each epoch, which curves are on disk once
+    the curve hook's background drawing is done."""
     priority = 'LOWEST'
 
-    def __init__(self):
-        self.seen = {}
+    def __init__(self, curves):
+        self.curves, self.seen = curves, {}
 
     def before_train_epoch(self, runner):
+        self.curves.wait()
         self.seen[runner.epoch + 1] = sorted(
             os.path.basename(p) for p in
             glob.glob(os.path.join(runner.work_dir, 'plots', '*.png')))
@@ -100,8 +102,9 @@ def plots(tmp_path):
 
 
 def test_curves_at_every_validation(tmp_path):
-    seen = PlotsSeen()
-    runner(tmp_path, [PlotCurvesHook(), seen]).train()
+    curves = PlotCurvesHook()
+    seen = PlotsSeen(curves)
+    runner(tmp_path, [curves, seen]).train()
     # epoch 1's validation drew them before epoch 2 began
     assert seen.seen[1] == []
     assert {'accuracy.png', 'losses.png'} <= set(seen.seen[2])
@@ -171,3 +174,15 @@ def test_configs_list_tensorboard_and_the_curves(config):
     types = [b['type'] for b in cfg.visualizer.vis_backends]
     assert types == ['LocalVisBackend', 'OptionalTensorboardVisBackend']
     assert cfg.default_hooks.curves.type == 'PlotCurvesHook'
+
+
+def test_a_scalar_line_being_written_is_not_damage(tmp_path):
+    from dhkd_det.analysis import read_run
+    session = tmp_path / '20260101_000000' / 'vis_data'
+    session.mkdir(parents=True)
+    (session / 'scalars.json').write_text(
+        '{"iter": 1, "loss": 1.0}\n{"step": 1, "top1": 5.0}\n{"iter": 2, "lo')
+    run = read_run(str(tmp_path), live=True)
+    assert [r['iter'] for r in run.train] == [1] and len(run.val) == 1
+    with pytest.raises(ValueError, match='line 3: not JSON'):
+        read_run(str(tmp_path))

@@ -1,8 +1,11 @@
 """PlotCurvesHook: the run's curves as PNG files, redrawn at every
-validation while training, at the end, and when the run stops early
-(preempted, stopped by the loss guard, crashed)."""
+validation while training (in a background thread: training does not wait
+for it), at the end, and when the run stops early (preempted, stopped by
+the loss guard, crashed)."""
 import logging
 import os.path as osp
+import threading
+from typing import Optional
 
 from mmengine.dist import is_main_process
 from mmengine.hooks import Hook
@@ -20,9 +23,12 @@ class PlotCurvesHook(Hook):
     validation of a training run (``0``: none), after training, and when
     training ends with an exception (a preemption's exit, the loss guard's
     stop, a crash), so that a run that never finishes has its curves too.
-    The same figures come on demand from ``tools/analysis/plot_curves.py``.
-    A figure that cannot be drawn is logged as a warning, never turned
-    into a failed run.
+    A validation's drawing runs in a background thread, so training goes
+    on meanwhile (one drawing at a time: a validation that comes while the
+    previous drawing runs is drawn by the next one); the end and a stop
+    wait for it and draw in this thread.  The same figures come on demand
+    from ``tools/analysis/plot_curves.py``.  A figure that cannot be drawn
+    is logged as a warning, never turned into a failed run.
 
     Args:
         interval: draw after every ``interval`` validations (1: each).
@@ -36,6 +42,7 @@ class PlotCurvesHook(Hook):
         self.interval = interval
         self._training = False
         self._validations = 0
+        self._drawing: Optional[threading.Thread] = None
 
     def before_run(self, runner) -> None:
         # Runner.train calls before_run once its train loop is built, then
@@ -51,6 +58,7 @@ class PlotCurvesHook(Hook):
             try:
                 return run(*args, **kwargs)
             except BaseException as stop:
+                self.wait()
                 self.draw(runner, f'the run stopped: {type(stop).__name__}'
                           + (f' {stop}' if str(stop) else ''))
                 raise
@@ -64,12 +72,25 @@ class PlotCurvesHook(Hook):
         if not self._training or not self.interval:
             return
         self._validations += 1
-        if self._validations % self.interval == 0:
-            self.draw(runner, f'after validation {self._validations}')
+        if self._validations % self.interval or not is_main_process() or \
+                (self._drawing is not None and self._drawing.is_alive()):
+            return
+        self._drawing = threading.Thread(
+            target=self.draw, args=(runner, f'after validation '
+                                    f'{self._validations}'),
+            name='PlotCurvesHook', daemon=True)
+        self._drawing.start()
 
     def after_train(self, runner) -> None:
         self._training = False
+        self.wait()
         self.draw(runner, 'training finished')
+
+    def wait(self) -> None:
+        """Until the background drawing, if any, is done."""
+        if self._drawing is not None:
+            self._drawing.join()
+            self._drawing = None
 
     def draw(self, runner, when: str) -> list:
         """Draws the curves now (main process only); returns the files."""
@@ -77,7 +98,7 @@ class PlotCurvesHook(Hook):
             return []
         out = osp.join(runner.work_dir, 'plots')
         try:
-            paths = plot_runs([read_run(runner.work_dir)], out)
+            paths = plot_runs([read_run(runner.work_dir, live=True)], out)
         except Exception as err:
             print_log(f'PlotCurvesHook: no curves drawn ({when}; '
                       f'{type(err).__name__}: {err})', 'current',
@@ -85,5 +106,5 @@ class PlotCurvesHook(Hook):
             return []
         if paths:
             names = ', '.join(osp.basename(p) for p in paths)
-            print_log(f'curves ({when}): {out}/ ({names})', 'current')
+            print_log(f'curves: {out}/ ({names}; {when})', 'current')
         return paths
