@@ -32,7 +32,8 @@ from dhkd_det.experiments.sweep_table import collect  # noqa: E402
 
 
 def parse_args():
-    parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
+    parser = argparse.ArgumentParser(
+        description=' '.join(__doc__.split('\n\n')[0].split()))
     parser.add_argument('sweep', help='a sweep file, e.g. '
                         'configs/sweeps/cifar100_paper.py')
     parser.add_argument('--out', help='output folder')

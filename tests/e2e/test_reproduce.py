@@ -385,7 +385,9 @@ def test_digits_sweep_end_to_end(tmp_path):
     second = run_tool(command, cwd=str(tmp_path), timeout=900, env_extra=env)
     assert second.returncode == 0, second.stdout[-3000:] + \
         second.stderr[-3000:]
-    assert '5 of 6 cells finished already: skipped' in second.stdout
+    assert 'plan: 6 cells, 5 finished (skipped), 1 to run, 1 at a time, ' \
+        'about ' in second.stdout  # from the five runs measured
+    assert 'start digits/kd/seed_0 (resumed): log ' in second.stdout
     assert '[1/1] digits/kd/seed_0 done (resumed)' in second.stdout
     assert {p: p.stat().st_mtime_ns for p in finished} == finished
     assert not (crashed / 'failed.json').exists()
