@@ -17,9 +17,12 @@ A cell is
 So rerunning the same command after a crash or a preemption finishes the
 table without redoing finished work.  Runs go through a local process pool
 (``run_local``: as many concurrent runs per GPU as asked, one at a time on
-the CPU) or a slurm job array (``slurm.py``, one task per cell, each the
-same command with ``--only <cell>``); ``sweep_table.collect`` builds the
-table from the work dirs whenever asked.
+the CPU; a plan line, a line per run started and ended, the time left) or
+a slurm job array (``slurm.py``: submitit, one task per cell);
+``sweep_table.collect`` builds the table from the work dirs whenever
+asked.  A driver stops cleanly on SIGINT / SIGTERM (``stop_on_signals``:
+the runs save, exit 75), its runs stop with it however it dies
+(``Children``), and one driver holds an output folder (``sweep_lock``).
 """
 import errno
 import fcntl
