@@ -37,6 +37,12 @@ setup(
         # torchvision (dhkd_det/ops).  An mmcv with compiled ops works too.
         'det': ['mmcv-lite>=2.0.0rc4,<2.2.0', 'mmdet==3.3.0', 'pycocotools'],
         'demo': ['scikit-learn', 'matplotlib'],
+        # tools/reproduce.py --launcher slurm: the job array, slurm's
+        # signals and requeueing (docs/reproducing.md, "Where it runs")
+        'slurm': ['submitit>=1.5'],
+        # live curves: MMEngine's TensorboardVisBackend, on by default in
+        # our configs where this is installed (docs/diagnostics.md)
+        'tensorboard': ['tensorboard'],
         'tests': ['pytest>=7'],  # pytest.ini's pythonpath
     },
 )

@@ -58,9 +58,11 @@ TORCH_PIN="torch==${TORCH_FULL%%+*}"
 # 2. the OpenMMLab stack and this package.  mmengine resolves `mmdet::`
 # config names through pkg_resources, which setuptools dropped in 81;
 # torch 2.14 needs setuptools >= 77.0.3.
-log "installing mmengine, mmdet, pycocotools and dhkd_det"
+# submitit and tensorboard are optional (setup.py's extras 'slurm' and
+# 'tensorboard'): the slurm launcher of tools/reproduce.py, live curves.
+log "installing mmengine, mmdet, pycocotools, submitit, tensorboard and dhkd_det"
 $PIP "mmengine==0.10.7" "mmdet==3.3.0" pycocotools scikit-learn matplotlib \
-    "pytest>=7" "setuptools>=77.0.3,<81" "$TORCH_PIN"
+    "submitit>=1.5" tensorboard "pytest>=7" "setuptools>=77.0.3,<81" "$TORCH_PIN"
 $PIP --no-build-isolation --no-deps -e "$REPO"
 # the start-up hook: one line that puts dhkd_det/ops/import_hook.py's
 # finder on sys.meta_path, so every process can `import mmcv.ops`

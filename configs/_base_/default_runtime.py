@@ -9,7 +9,9 @@ default_hooks = dict(
     checkpoint=dict(type='AtomicCheckpointHook', interval=10,
                     max_keep_ckpts=3, save_best='auto'),
     sampler_seed=dict(type='DistSamplerSeedHook'),
-    curves=dict(type='PlotCurvesHook'),  # work_dir/plots/*.png at the end
+    # work_dir/plots/*.png at every validation, at the end and when a run
+    # stops early (preempted, crashed)
+    curves=dict(type='PlotCurvesHook'),
 )
 env_cfg = dict(
     cudnn_benchmark=True,
@@ -17,7 +19,10 @@ env_cfg = dict(
     dist_cfg=dict(backend='nccl'),
 )
 log_processor = dict(type='LogProcessor', window_size=50, by_epoch=True)
-vis_backends = [dict(type='LocalVisBackend')]
+# scalars.json (read by tools/analysis/ and the PNG curves) and, where
+# TensorBoard is installed, its event files: tensorboard --logdir WORK_DIR
+vis_backends = [dict(type='LocalVisBackend'),
+                dict(type='OptionalTensorboardVisBackend')]
 visualizer = dict(type='Visualizer', vis_backends=vis_backends)
 log_level = 'INFO'
 load_from = None

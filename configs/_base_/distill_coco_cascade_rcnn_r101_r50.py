@@ -22,8 +22,13 @@ model = dict(
     'cascade_rcnn_r101_fpn_20e_coco_bbox_mAP-0.425_'
     '20200504_231812-5057dcc5.pth')
 del student
-# atomic checkpoints (MMDetection's are written in place), curves at the end
+# atomic checkpoints (MMDetection's are written in place), curves at every
+# validation and at the end
 # and the logged losses read at the logger's interval only
 default_hooks = dict(checkpoint=dict(type='AtomicCheckpointHook'),
                      curves=dict(type='PlotCurvesHook'),
                      runtime_info=dict(type='DeferredRuntimeInfoHook'))
+# MMDetection's local scalars and, where TensorBoard is installed, its
+# event files (tensorboard --logdir WORK_DIR)
+visualizer = dict(vis_backends=[dict(type='LocalVisBackend'),
+                                dict(type='OptionalTensorboardVisBackend')])

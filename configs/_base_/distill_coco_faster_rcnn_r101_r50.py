@@ -21,8 +21,13 @@ model = dict(
     'faster_rcnn/faster_rcnn_r101_fpn_2x_coco/'
     'faster_rcnn_r101_fpn_2x_coco_bbox_mAP-0.398_20200504_210455-1d2dac9c.pth')
 del student
-# atomic checkpoints (MMDetection's are written in place), curves at the end
+# atomic checkpoints (MMDetection's are written in place), curves at every
+# validation and at the end
 # and the logged losses read at the logger's interval only
 default_hooks = dict(checkpoint=dict(type='AtomicCheckpointHook'),
                      curves=dict(type='PlotCurvesHook'),
                      runtime_info=dict(type='DeferredRuntimeInfoHook'))
+# MMDetection's local scalars and, where TensorBoard is installed, its
+# event files (tensorboard --logdir WORK_DIR)
+visualizer = dict(vis_backends=[dict(type='LocalVisBackend'),
+                                dict(type='OptionalTensorboardVisBackend')])

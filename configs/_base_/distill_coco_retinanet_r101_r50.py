@@ -14,8 +14,13 @@ model = dict(
     teacher_ckpt='https://download.openmmlab.com/mmdetection/v2.0/'
     'retinanet/retinanet_r101_fpn_2x_coco/'
     'retinanet_r101_fpn_2x_coco_20200131-5560aee8.pth')
-# atomic checkpoints (MMDetection's are written in place), curves at the end
+# atomic checkpoints (MMDetection's are written in place), curves at every
+# validation and at the end
 # and the logged losses read at the logger's interval only
 default_hooks = dict(checkpoint=dict(type='AtomicCheckpointHook'),
                      curves=dict(type='PlotCurvesHook'),
                      runtime_info=dict(type='DeferredRuntimeInfoHook'))
+# MMDetection's local scalars and, where TensorBoard is installed, its
+# event files (tensorboard --logdir WORK_DIR)
+visualizer = dict(vis_backends=[dict(type='LocalVisBackend'),
+                                dict(type='OptionalTensorboardVisBackend')])

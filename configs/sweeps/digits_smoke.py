@@ -29,5 +29,4 @@ cfg_options = {
     'train_cfg.max_epochs': 2,
     'param_scheduler.milestones': [1],
     'default_hooks.checkpoint.interval': 1,
-    'log_level': 'WARNING',
 }

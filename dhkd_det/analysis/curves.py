@@ -25,10 +25,10 @@ GROUPS: Tuple[Tuple[str, str, str, Callable[[str], bool]], ...] = (
 
 def plot_runs(runs: Sequence[Run], out_dir: str) -> List[str]:
     """Writes ``<out_dir>/<group>.png`` for every group some run logged;
-    returns the paths written."""
-    import matplotlib
-    matplotlib.use('Agg')  # files only, no display needed
-    import matplotlib.pyplot as plt
+    returns the paths written.  The figures are matplotlib ``Figure``s
+    outside pyplot, so it may run in any thread (``PlotCurvesHook`` draws
+    in a background one)."""
+    from matplotlib.figure import Figure
 
     os.makedirs(out_dir, exist_ok=True)
     labels = _labels(runs)
@@ -41,8 +41,8 @@ def plot_runs(runs: Sequence[Run], out_dir: str) -> List[str]:
             continue
         cols = min(3, len(keys))
         rows = math.ceil(len(keys) / cols)
-        fig, axes = plt.subplots(rows, cols, squeeze=False,
-                                 figsize=(4.5 * cols, 3.2 * rows))
+        fig = Figure(figsize=(4.5 * cols, 3.2 * rows))
+        axes = fig.subplots(rows, cols, squeeze=False)
         for ax, key in zip(axes.flat, keys):
             for i, (run, label) in enumerate(zip(runs, labels)):
                 steps, values = run.series(part, key)
@@ -99,11 +99,12 @@ def save_figure(fig, path: str) -> str:
     """Lays ``fig`` out, writes it to ``path`` (folders made as needed) and
     frees it; returns ``path``.  Every figure of the package is written
     here, at one resolution."""
-    import matplotlib.pyplot as plt
     fig.tight_layout()
     os.makedirs(osp.dirname(osp.abspath(path)), exist_ok=True)
     fig.savefig(path, dpi=90)
-    plt.close(fig)
+    if fig.canvas.manager is not None:  # a pyplot figure: free it there
+        import matplotlib.pyplot as plt
+        plt.close(fig)
     return path
 
 

@@ -43,7 +43,10 @@ class Run:
         return [p[0] for p in points], [p[1] for p in points]
 
 
-def read_run(work_dir: str) -> Run:
+def read_run(work_dir: str, live: bool = False) -> Run:
+    """``live``: the run may be writing its scalars now; a last line
+    still being written (no line end yet) is left out instead of being
+    named as damaged."""
     sessions = sorted(glob.glob(osp.join(work_dir, '*', 'vis_data',
                                          'scalars.json')))
     if not sessions:
@@ -61,6 +64,8 @@ def read_run(work_dir: str) -> Run:
                 try:
                     record = json.loads(line)
                 except json.JSONDecodeError as err:
+                    if live and not line.endswith('\n'):
+                        break  # being written: the next reading has it
                     raise ValueError(f'{path}, line {number}: not JSON '
                                      f'({err}); was the file cut off?') from err
                 if 'iter' in record:

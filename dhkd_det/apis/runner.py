@@ -9,7 +9,7 @@ import os.path as osp
 import subprocess
 import sys
 from dataclasses import dataclass
-from typing import Optional, Sequence
+from typing import Callable, Optional, Sequence
 
 import torch
 import torch.distributed as dist
@@ -112,7 +112,9 @@ def train_in_subprocess(config: str, options: Optional[dict], work_dir: str,
                         name: Optional[str] = None,
                         hooks: Sequence[dict] = (),
                         resume: bool = False,
-                        env: Optional[dict] = None) -> SubprocessRun:
+                        env: Optional[dict] = None,
+                        popen: Callable[..., subprocess.Popen] =
+                        subprocess.Popen) -> SubprocessRun:
     """Trains ``run_config(config, options, work_dir, name, hooks)`` in a
     child ``python tools/train.py``; returns its ``SubprocessRun`` whatever
     its exit status (``.check()`` raises on failure).
@@ -125,7 +127,10 @@ def train_in_subprocess(config: str, options: Optional[dict], work_dir: str,
     first), or start afresh when there is none; the console output is then
     appended to the earlier session's ``train_stdout.log``.  ``env`` is
     added to this process's environment for the child (e.g. its
-    ``CUDA_VISIBLE_DEVICES``).
+    ``CUDA_VISIBLE_DEVICES``).  ``popen`` starts the child with
+    ``subprocess.Popen``'s arguments and returns it (the sweep's own starts
+    it in its own session, stopped with its driver); this call waits for
+    it.
     """
     if not osp.isfile(TRAIN_TOOL):
         raise FileNotFoundError(
@@ -141,8 +146,9 @@ def train_in_subprocess(config: str, options: Optional[dict], work_dir: str,
         cmd.append('--resume')
     log = osp.join(work_dir, 'train_stdout.log')
     with open(log, 'a' if resume else 'w') as f:
-        proc = subprocess.run(cmd, stdout=f, stderr=subprocess.STDOUT,
-                              env={**os.environ, **(env or {})})
+        proc = popen(cmd, stdout=f, stderr=subprocess.STDOUT,
+                     env={**os.environ, **(env or {})})
+        proc.wait()
     return SubprocessRun(config=merged, work_dir=work_dir,
                          returncode=proc.returncode, log=log)
 

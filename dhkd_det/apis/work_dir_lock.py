@@ -218,6 +218,29 @@ def acquire(work_dir: str) -> str:
                        '--work-dir.')
 
 
+def holder(work_dir: str) -> Optional[dict]:
+    """The run that holds ``work_dir``'s lock now (its record: pid, host,
+    start, command; an empty dict when damaged), or None when no process
+    here holds it.  Only a look: the lock is not taken."""
+    path = osp.join(work_dir, LOCK_NAME)
+    try:
+        fd = os.open(path, os.O_RDONLY)
+    except FileNotFoundError:
+        return None
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
+        except BlockingIOError:
+            return _holder_of(fd)
+        except OSError as err:
+            if err.errno in _NO_FLOCK:
+                return None  # no lock to see: tools/train.py decides
+            raise
+        return None  # taken and dropped at once (closing drops it)
+    finally:
+        os.close(fd)
+
+
 def _wait_record(read) -> Optional[dict]:
     """A holder's record, given a moment to be written (a starter writes
     it right after creating or locking the file): None when the file is

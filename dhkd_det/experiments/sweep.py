@@ -17,28 +17,42 @@ A cell is
 So rerunning the same command after a crash or a preemption finishes the
 table without redoing finished work.  Runs go through a local process pool
 (``run_local``: as many concurrent runs per GPU as asked, one at a time on
-the CPU) or a slurm job array (``slurm.py``, one task per cell, each the
-same command with ``--only <cell>``); ``sweep_table.collect`` builds the
-table from the work dirs whenever asked.
+the CPU; a plan line, a line per run started and ended, the time left) or
+a slurm job array (``slurm.py``: submitit, one task per cell);
+``sweep_table.collect`` builds the table from the work dirs whenever
+asked.  A driver stops cleanly on SIGINT / SIGTERM (``stop_on_signals``:
+the runs save, exit 75), its runs stop with it however it dies
+(``Children``), and one driver holds an output folder (``sweep_lock``).
 """
+import errno
+import fcntl
 import json
 import math
 import os
 import os.path as osp
 import queue
 import shlex
+import signal
+import socket
+import subprocess
+import sys
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor, as_completed
+from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import Callable, Dict, List, Optional, Sequence, Tuple
+from typing import (Callable, Dict, Iterator, List, Optional, Sequence,
+                    Tuple)
 
 from mmengine.config import Config
 from mmengine.runner import find_latest_checkpoint
 
 from ..analysis.runs import read_run
 from ..apis.runner import TRAIN_TOOL, train_in_subprocess
+from ..apis.work_dir_lock import holder as work_dir_holder
 from ..checkpoint.atomic_file import atomic_write_text
+from ..engine.hooks.preemption_hook import PREEMPTED_EXIT_CODE
+from ..utils import stop_with_parent
 from ..utils.paths import REPO
 from .methods import (METHODS, Method, method_config, method_from_config,
                       method_parts)
@@ -302,6 +316,192 @@ def cell_state(work_dir: str,
     return 'new'
 
 
+# --- the runs a driver started, and stopping them -------------------------
+
+#: the launcher of every run a sweep starts (run by its path: standard
+#: library only, replaced by tools/train.py at once)
+STOP_WITH_PARENT = stop_with_parent.__file__
+
+
+class SweepStopped(Exception):
+    """The sweep was told to stop before this run started."""
+
+
+class Children:
+    """The ``tools/train.py`` runs this process started, so that a stop
+    reaches them.
+
+    Each run starts in its own session: a Ctrl-C at the terminal (SIGINT to
+    the foreground process group) reaches the driver alone, which passes it
+    on as SIGTERM, the signal ``PreemptionHook`` saves on, instead of
+    ``KeyboardInterrupt`` ending the run where it stands.  Each starts
+    through ``stop_with_parent.py``: a driver killed outright (SIGKILL)
+    leaves no run training on, unwatched; the kernel sends it SIGTERM.
+    """
+
+    def __init__(self):
+        self._lock = threading.Lock()
+        self._procs: List[subprocess.Popen] = []
+        self.stopped_by: Optional[int] = None
+
+    @property
+    def stopping(self) -> bool:
+        return self.stopped_by is not None
+
+    def popen(self, cmd: Sequence[str], **kwargs) -> subprocess.Popen:
+        """``subprocess.Popen(cmd, **kwargs)``, started as the class says;
+        ``SweepStopped`` once a stop was asked for."""
+        with self._lock:
+            if self.stopping:
+                raise SweepStopped()
+            self._procs = [p for p in self._procs if p.returncode is None]
+            proc = subprocess.Popen(
+                [sys.executable, STOP_WITH_PARENT, str(os.getpid()),
+                 *cmd], start_new_session=True, **kwargs)
+            self._procs.append(proc)
+        if self.stopping:  # a stop came while it started: pass it on too
+            proc.send_signal(signal.SIGTERM)
+        return proc
+
+    def running(self) -> int:
+        with self._lock:
+            return sum(p.poll() is None for p in self._procs)
+
+    def stop(self, signum: int, passed_on: int = signal.SIGTERM) -> bool:
+        """Starts no new run and sends ``passed_on`` to the running ones
+        (``signum``: what asked for the stop); True the first time.  Safe
+        in a signal handler: it only signals (``Popen.send_signal`` never
+        waits for a child)."""
+        first = not self.stopping
+        if first:
+            self.stopped_by = signum
+        for proc in list(self._procs):
+            proc.send_signal(passed_on)
+        return first
+
+    def reset(self) -> None:
+        """Forget an earlier stop (a process that drives sweeps again)."""
+        with self._lock:
+            self.stopped_by = None
+
+
+#: the runs of this process (signals, like this registry, are per process)
+CHILDREN = Children()
+
+
+def _write_now(text: str) -> None:
+    """A line to stdout from a signal handler: straight to the descriptor
+    (a print there could re-enter the one it interrupted)."""
+    try:
+        sys.stdout.flush()
+    except RuntimeError:
+        pass  # interrupted inside a write: the line goes after it
+    os.write(sys.stdout.fileno(), (text + '\n').encode())
+
+
+@contextmanager
+def stop_on_signals(signums: Sequence[int] = (signal.SIGINT,
+                                               signal.SIGTERM)
+                    ) -> Iterator[Children]:
+    """In the block, SIGINT and SIGTERM stop the sweep cleanly: the running
+    runs get SIGTERM (each saves and exits 75), no new cell starts, and
+    the block goes on to its end (the table) once they have exited.  Call
+    it from the main thread."""
+    def handle(signum, frame):
+        name = signal.Signals(signum).name
+        if CHILDREN.stop(signum):
+            _write_now(f'{name}: stopping the sweep: the running cells '
+                       'save their state and exit, no new cell starts; '
+                       'then the table. Rerun the same command to '
+                       'continue.')
+        else:
+            _write_now(f'{name} again: still waiting for '
+                       f'{CHILDREN.running()} running cells to save')
+
+    previous = {s: signal.signal(s, handle) for s in signums}
+    try:
+        yield CHILDREN
+    finally:
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
+
+
+# --- one driver per output folder -----------------------------------------
+
+SWEEP_LOCK = 'sweep.lock'
+_NO_FLOCK = (errno.ENOSYS, errno.EOPNOTSUPP, errno.ENOLCK, errno.EINVAL)
+
+
+class SweepInUse(RuntimeError):
+    """Another driver runs cells in this output folder."""
+
+
+def _holder_text(fd: int) -> str:
+    for _ in range(20):  # a new holder writes its record right after locking
+        data = os.pread(fd, 1 << 16, 0)
+        if data.strip():
+            try:
+                h = json.loads(data.decode('utf-8'))
+                return (f'pid {h["pid"]} on host {h["host"]}, started '
+                        f'{h["started"]} ({h["command"]})')
+            except (ValueError, KeyError, TypeError):
+                return 'a driver whose record is damaged'
+        time.sleep(0.05)
+    return ''
+
+
+@contextmanager
+def sweep_lock(out: str, shared: bool = False) -> Iterator[str]:
+    """Holds ``<out>/sweep.lock`` for the block, or raises ``SweepInUse``
+    naming the holder: exclusively for a driver of the whole sweep, shared
+    for runs of one cell (``--only``: slurm's array tasks run side by side).
+    Two drivers on one folder would start the same cells, the loser's
+    ``tools/train.py`` refused on the cell's lock and reported as failed.
+    The kernel's ``flock``: it goes when the holder's process ends, however
+    it ends; where the file system has none, nothing is held (a warning
+    says so)."""
+    os.makedirs(out, exist_ok=True)
+    path = osp.join(out, SWEEP_LOCK)
+    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        try:
+            fcntl.flock(fd, (fcntl.LOCK_SH if shared else fcntl.LOCK_EX)
+                        | fcntl.LOCK_NB)
+        except BlockingIOError:
+            holder = _holder_text(fd)
+            if holder:
+                what = f'another driver of a sweep: {holder}'
+            else:
+                what = ('runs of single cells (--only, e.g. the tasks of '
+                        'a slurm job array)')
+            raise SweepInUse(
+                f'{out} is in use by {what}. Two drivers on one --out '
+                'would start the same cells: wait for it to end (then '
+                'rerun to finish what is left), or give this one another '
+                '--out.') from None
+        except OSError as err:
+            if err.errno not in _NO_FLOCK:
+                raise
+            print(f'warning: the file system of {path} has no flock: '
+                  'nothing keeps a second driver off this --out',
+                  flush=True)
+        if not shared:
+            record = dict(pid=os.getpid(), host=socket.gethostname(),
+                          started=time.strftime('%Y-%m-%d %H:%M:%S %z'),
+                          command=' '.join(sys.argv))
+            os.ftruncate(fd, 0)
+            os.pwrite(fd, json.dumps(record).encode(), 0)
+        try:
+            yield path
+        finally:
+            if not shared:
+                os.ftruncate(fd, 0)
+    finally:
+        os.close(fd)  # drops the lock
+
+
+# --- launching a cell ------------------------------------------------------
+
 def launch_cell(config: str, options: Dict[str, object], work_dir: str,
                 resume: bool = False,
                 env: Optional[Dict[str, str]] = None) -> Tuple[int, str]:
@@ -309,9 +509,12 @@ def launch_cell(config: str, options: Dict[str, object], work_dir: str,
     project's run launcher (``tools/train.py`` in a child process, the
     merged config written as ``<work_dir>/<config name>``; ``env`` added to
     its environment); returns (exit code, the output's tail).  The one
-    place a sweep starts a run."""
+    place a sweep starts a run: started by ``CHILDREN`` (its own session,
+    stopped with this process), its output unbuffered, so that
+    ``train_stdout.log`` can be followed while it runs."""
     run = train_in_subprocess(config, options, work_dir, resume=resume,
-                              env=env)
+                              env={'PYTHONUNBUFFERED': '1', **(env or {})},
+                              popen=CHILDREN.popen)
     return run.returncode, run.tail(TAIL_CHARS)
 
 
@@ -362,36 +565,76 @@ def _earlier_seconds(work_dir: str) -> float:
 @dataclass
 class Outcome:
     cell: Cell
-    status: str          # 'done', 'failed' or 'skipped' (finished before)
+    #: 'done', 'failed', 'skipped' (finished before), 'stopped' (saved on a
+    #: stop, exit 75: the next run resumes it) or 'not started' (a stop
+    #: came first)
+    status: str
     seconds: float = 0.0
     tail: str = ''
     resumed: bool = False
+    #: the wall seconds of every attempt, for a finished run
+    total_seconds: float = 0.0
+
+
+def _wait_for_left_run(work_dir: str, cell: Cell,
+                       say: Callable[[str], None]) -> None:
+    """Waits while a run this driver did not start holds the cell's work
+    dir: one left by a driver that was killed (it got SIGTERM through
+    ``stop_with_parent`` and is saving), so that this rerun resumes it
+    instead of failing on its lock."""
+    held = work_dir_holder(work_dir)
+    if held is None:
+        return
+    who = (f'pid {held.get("pid")} on host {held.get("host")}' if held
+           else 'a run whose lock file is damaged')
+    say(f'{cell.id}: an earlier run still holds its work dir ({who}), '
+        'left by a driver that stopped; waiting for it to save and exit '
+        '(or stop it yourself'
+        + (f': kill {held["pid"]})' if held.get('pid') else ')'))
+    while work_dir_holder(work_dir) is not None and not CHILDREN.stopping:
+        time.sleep(1.0)
 
 
 def run_cell(sweep: Sweep, out: str, cell: Cell,
              launch: LaunchFn = launch_cell,
              env: Optional[Dict[str, str]] = None,
-             say: Callable[[str], None] = print) -> Outcome:
+             say: Callable[[str], None] = print,
+             where: str = '') -> Outcome:
     """Runs one cell unless it is finished: resumed from its checkpoint if
     it has one; ``results.json`` on success, ``failed.json`` (exit code and
-    log tail) on failure.  A damaged ``results.json`` is named (``say``) and
-    the cell run again."""
+    log tail) on failure; a run that exits 75 (stopped, saved) is
+    'stopped', neither.  A damaged ``results.json`` is named (``say``) and
+    the cell run again.  Says a line when the run starts (``where``: on
+    what, e.g. 'GPU 1')."""
     work_dir = cell_dir(out, cell)
     state = cell_state(work_dir)
     if state == 'finished':
         return Outcome(cell, 'skipped')
+    if CHILDREN.stopping:
+        return Outcome(cell, 'not started')
     damaged = damaged_results(work_dir)
     if damaged:
         say(f'{damaged}; the cell is not finished: running it again, '
             + ('resumed from its checkpoint' if state == 'interrupted'
                else 'from scratch (no checkpoint)'))
     os.makedirs(work_dir, exist_ok=True)
+    _wait_for_left_run(work_dir, cell, say)
+    state = cell_state(work_dir)  # the run waited for may have saved
+    if state == 'finished' or CHILDREN.stopping:
+        return Outcome(cell, 'skipped' if state == 'finished'
+                       else 'not started')
     with _CONFIG_LOCK:
         config = write_cell_config(sweep, cell, work_dir)
     earlier = _earlier_seconds(work_dir)
-    start = time.time()
     resume = state == 'interrupted'
-    rc, tail = launch(config, sweep.cfg_options, work_dir, resume, env)
+    say(f'start {cell.id}' + (' (resumed)' if resume else '')
+        + (f' on {where}' if where else '')
+        + f': log {osp.join(work_dir, STDOUT_LOG)}')
+    start = time.time()
+    try:
+        rc, tail = launch(config, sweep.cfg_options, work_dir, resume, env)
+    except SweepStopped:
+        return Outcome(cell, 'not started')
     if rc == 0:
         try:
             results = run_results(work_dir)
@@ -399,6 +642,11 @@ def run_cell(sweep: Sweep, out: str, cell: Cell,
             rc, tail = -1, f'{tail}\n{err}'
     seconds = time.time() - start
     failed = osp.join(work_dir, FAILED_FILE)
+    # saved and stopped; or, on the sweep's stop, ended by SIGTERM before
+    # its PreemptionHook was set up (nothing trained to save)
+    if rc == PREEMPTED_EXIT_CODE or (CHILDREN.stopping and
+                                     rc == -signal.SIGTERM):
+        return Outcome(cell, 'stopped', seconds, tail, resume)
     if rc != 0:
         atomic_write_text(failed, json.dumps(dict(
             cell=cell.id, returncode=rc, tail=tail, resumed=resume,
@@ -413,7 +661,8 @@ def run_cell(sweep: Sweep, out: str, cell: Cell,
                       json.dumps(results, indent=1))
     if osp.exists(failed):
         os.remove(failed)
-    return Outcome(cell, 'done', seconds, resumed=resume)
+    return Outcome(cell, 'done', seconds, resumed=resume,
+                   total_seconds=earlier + seconds)
 
 
 # --- many cells on one machine ------------------------------------------
@@ -446,53 +695,124 @@ def _duration(seconds: float) -> str:
     return f'{hours}h {minutes:02d}m' if hours else f'{minutes}m {secs:02d}s'
 
 
+class Estimate:
+    """The time a sweep has left, from the runs measured so far: a cell is
+    expected to take the mean wall time of the finished runs of its method
+    (their every attempt), or of all finished runs while its method has
+    none; a running cell what it has left of that; spread over the slots.
+    None until some run has finished."""
+
+    def __init__(self, slots: int):
+        self.slots = max(slots, 1)
+        self._by_method: Dict[str, List[float]] = {}
+
+    def measured(self, cell: Cell, seconds: float) -> None:
+        if _number(seconds) and seconds > 0:
+            self._by_method.setdefault(cell.method, []).append(seconds)
+
+    def expected(self, cell: Cell) -> Optional[float]:
+        times = self._by_method.get(cell.method) or [
+            t for ts in self._by_method.values() for t in ts]
+        return sum(times) / len(times) if times else None
+
+    def left(self, queued: Sequence[Cell],
+             running: Dict[Cell, float]) -> Optional[float]:
+        """``running``: cell -> its start (``time.time()``)."""
+        now, total = time.time(), 0.0
+        for cell in queued:
+            expected = self.expected(cell)
+            if expected is None:
+                return None
+            total += expected
+        for cell, start in running.items():
+            expected = self.expected(cell)
+            if expected is None:
+                return None
+            total += max(expected - (now - start), 0.0)
+        return total / self.slots
+
+
+def _finished_seconds(work_dir: str) -> float:
+    try:
+        return read_results(osp.join(work_dir, RESULTS_FILE), '').get(
+            'seconds', 0.0)
+    except (OSError, ValueError):
+        return 0.0
+
+
 def run_local(sweep: Sweep, out: str, cells: Sequence[Cell],
               slots: Sequence[Optional[str]],
               launch: LaunchFn = launch_cell,
               say: Callable[[str], None] = print) -> List[Outcome]:
     """Runs the unfinished ``cells`` over ``slots`` (``device_slots``),
-    each run with ``CUDA_VISIBLE_DEVICES`` set to its slot's GPU; says a
-    progress line per finished run (done / running / failed, time left) and
-    returns every cell's outcome, finished ones as 'skipped'."""
-    outcomes = [Outcome(c, 'skipped') for c in cells
+    each run with ``CUDA_VISIBLE_DEVICES`` set to its slot's GPU, and
+    returns every cell's outcome, finished ones as 'skipped'.  Says the
+    plan first (cells, finished, to run, where the logs are), a line when
+    a run starts and one when it ends (done / running / failed / left, the
+    time left by ``Estimate``).  After a stop (``stop_on_signals``) no
+    new run starts; the running ones end saved ('stopped')."""
+    finished = [c for c in cells
                 if cell_state(cell_dir(out, c)) == 'finished']
-    todo = [c for c in cells if cell_state(cell_dir(out, c)) != 'finished']
-    if outcomes:
-        say(f'{len(outcomes)} of {len(cells)} cells finished already: '
-            'skipped')
+    todo = [c for c in cells if c not in finished]
+    outcomes = [Outcome(c, 'skipped') for c in finished]
+    clock = Estimate(len(slots))
+    for cell in finished:
+        clock.measured(cell, _finished_seconds(cell_dir(out, cell)))
+    eta = clock.left(todo, {})
+    say(f'plan: {len(cells)} cells, {len(finished)} finished (skipped), '
+        f'{len(todo)} to run, {len(slots)} at a time'
+        + (f', about {_duration(eta)}' if eta and todo else '')
+        + f'; each cell logs to {out}/<pair>/<method>/seed_<seed>/'
+        f'{STDOUT_LOG}')
     free: 'queue.Queue[Optional[str]]' = queue.Queue()
     for slot in slots:
         free.put(slot)
     lock = threading.Lock()
-    started = [0]
+    running: Dict[Cell, float] = {}
 
     def work(cell: Cell) -> Outcome:
         slot = free.get()
-        with lock:
-            started[0] += 1
         try:
+            if CHILDREN.stopping:
+                return Outcome(cell, 'not started')
+            with lock:
+                running[cell] = time.time()
             env = None if slot is None else {'CUDA_VISIBLE_DEVICES': slot}
-            return run_cell(sweep, out, cell, launch, env, say)
+            return run_cell(sweep, out, cell, launch, env, say,
+                            where='' if slot is None else f'GPU {slot}')
         finally:
+            with lock:
+                running.pop(cell, None)
             free.put(slot)
 
     ran: List[Outcome] = []
     with ThreadPoolExecutor(max_workers=len(slots)) as pool:
         for future in as_completed([pool.submit(work, c) for c in todo]):
             outcome = future.result()
+            ran.append(outcome)
+            if outcome.status == 'not started':
+                continue
+            if outcome.status == 'done':
+                clock.measured(outcome.cell, outcome.total_seconds)
+            ended = [o for o in ran if o.status != 'not started']
             with lock:
-                ran.append(outcome)
-                running = started[0] - len(ran)
+                now_running = dict(running)
+            queued = [] if CHILDREN.stopping else [
+                c for c in todo if c not in now_running and
+                all(o.cell != c for o in ran)]
             failed = sum(o.status == 'failed' for o in ran)
-            left = len(todo) - len(ran)
-            per_run = sum(o.seconds for o in ran) / len(ran)
-            eta = per_run * left / len(slots)
-            say(f'[{len(ran)}/{len(todo)}] {outcome.cell.id} '
-                f'{outcome.status}{" (resumed)" if outcome.resumed else ""} '
+            eta = clock.left(queued, now_running)
+            status = outcome.status + (' (resumed)' if outcome.resumed
+                                       else '')
+            if outcome.status == 'stopped':
+                status += ', saved: the next run resumes it'
+            say(f'[{len(ended)}/{len(todo)}] {outcome.cell.id} {status} '
                 f'in {_duration(outcome.seconds)}: done '
-                f'{len(ran) - failed}, running {running}, failed {failed}, '
-                f'left {left}' + (f', about {_duration(eta)} to go'
-                                  if left else ''))
+                f'{sum(o.status == "done" for o in ran)}, running '
+                f'{len(now_running)}, failed {failed}, left {len(queued)}'
+                + (f', about {_duration(eta)} to go'
+                   if eta is not None and (queued or now_running) else '')
+                + (', stopping' if CHILDREN.stopping else ''))
             if outcome.status == 'failed':
                 say(failure_report(out, outcome))
     return outcomes + ran

@@ -5,7 +5,7 @@ rerunning the same command without redoing finished cells."""
 import json
 import os
 import stat
-import textwrap
+import sys
 import threading
 
 import pytest
@@ -122,9 +122,16 @@ def test_runs_packed_per_gpu(tmp_path):
                          say=lines.append)
     assert [o.status for o in outcomes] == ['done'] * 8
     assert peak == {'3': 2, '5': 2, 'all': 4}
-    assert lines[-1].startswith('[8/8] res32x4_res8x4/ce/seed_')
-    assert 'done 8, running 0, failed 0, left 0' in lines[-1]
-    assert 'to go' in lines[0]
+    assert lines[0].startswith(
+        f'plan: 8 cells, 0 finished (skipped), 8 to run, 4 at a time; each '
+        f'cell logs to {out}/<pair>/<method>/seed_<seed>/train_stdout.log')
+    starts = [line for line in lines if line.startswith('start ')]
+    assert len(starts) == 8 and all(' on GPU ' in line for line in starts)
+    ends = [line for line in lines if line.startswith('[')]
+    assert ends[-1].startswith('[8/8] res32x4_res8x4/ce/seed_')
+    assert 'done 8, running 0, failed 0, left 0' in ends[-1]
+    # an estimate once a run has been measured, while any is left
+    assert 'to go' in ends[0] and 'to go' not in ends[-1]
 
 
 def test_failed_cell_reported_and_retried(tmp_path):
@@ -151,7 +158,8 @@ def test_failed_cell_reported_and_retried(tmp_path):
     lines.clear()
     outcomes = run_local(sweep, out, sweep.cells(), [None], launch,
                          lines.append)
-    assert lines[0] == '1 of 2 cells finished already: skipped'
+    assert lines[0].startswith('plan: 2 cells, 1 finished (skipped), 1 to '
+                               'run, 1 at a time')
     assert sorted(o.status for o in outcomes) == ['done', 'skipped']
     assert len(calls) == 3  # the finished cell was not run again
     assert cell_state(cell_dir(out, Cell('res32x4_res8x4', 'ce', 0))) == \
@@ -184,39 +192,72 @@ def test_cells_and_sweep_files_checked(tmp_path):
     assert all(os.path.isfile(c) for c in paper.pairs.values())
 
 
-def test_slurm_job_array(tmp_path):
-    """One task per unfinished cell, each the same command with --only,
-    submitted through sbatch (a fake one on PATH records the script)."""
+def _fake_slurm(tmp_path):
+    """A PATH whose sbatch records the script it is given and answers as
+    slurm does, beside an srun (submitit looks for one)."""
     bin_dir = tmp_path / 'bin'
     bin_dir.mkdir()
-    sbatch = bin_dir / 'sbatch'
-    sbatch.write_text(textwrap.dedent(f'''\
-        #!/bin/sh
-        cp "$1" {tmp_path / 'submitted.sh'}
-        echo "Submitted batch job 4242"
-        '''))
-    sbatch.chmod(sbatch.stat().st_mode | stat.S_IEXEC)
+    for name, text in (('sbatch', f'cp "$1" {tmp_path / "submitted.sh"}\n'
+                                  'echo "Submitted batch job 4242"\n'),
+                       ('srun', 'exit 0\n')):
+        tool = bin_dir / name
+        tool.write_text('#!/bin/sh\n' + text)
+        tool.chmod(tool.stat().st_mode | stat.S_IEXEC)
+    return f'{bin_dir}{os.pathsep}{os.environ["PATH"]}'
+
+
+def test_slurm_job_array(tmp_path):
+    """One task per unfinished cell, submitted by submitit as one array with
+    slurm's warning before the time limit (USR2, 180 s) and requeueing on;
+    each task a pickled CellJob of its cell with the command line's
+    options."""
+    submitit = pytest.importorskip('submitit')
+    from dhkd_det.experiments.slurm import CellJob
     out = tmp_path / 'out'
     _write_results(str(out), Cell('digits', 'kd', 1), 50.0, 50.0)
     proc = run_tool(python_tool(
         'reproduce.py', SMOKE, '--out', str(out), '--launcher', 'slurm',
         '--partition', 'gpu', '--time', '1:00:00', '--max-parallel', '3',
-        '--cfg-options', 'train_cfg.max_epochs=3'), cwd=str(tmp_path),
-        env_extra={'PATH': f'{bin_dir}{os.pathsep}{os.environ["PATH"]}'})
+        '--sbatch-arg=--qos=high', '--cfg-options',
+        'train_cfg.max_epochs=3'), cwd=str(tmp_path),
+        env_extra={'PATH': _fake_slurm(tmp_path)})
     assert proc.returncode == 0, proc.stderr[-3000:]
     assert 'Submitted batch job 4242: 5 cells as one job array' in \
         proc.stdout
-    script = (tmp_path / 'submitted.sh').read_text()
-    assert script == (out / 'slurm' / 'array.sh').read_text()
-    for line in ('#SBATCH --array=0-4%3', '#SBATCH --gres=gpu:1',
-                 '#SBATCH --partition=gpu', '#SBATCH --time=1:00:00',
-                 'CELL=${CELLS[$SLURM_ARRAY_TASK_ID]}'):
-        assert line + '\n' in script
-    assert ("CELLS=(digits/ce/seed_0 digits/ce/seed_1 digits/kd/seed_0 "
-            "digits/dhkd/seed_0 digits/dhkd/seed_1)") in script
-    command = script.splitlines()[-1]
-    assert f'tools/reproduce.py {SMOKE} --out {out} --only "$CELL" ' \
-        '--cfg-options train_cfg.max_epochs=3' in command
+    lines = (tmp_path / 'submitted.sh').read_text().splitlines()
+    for line in ('#SBATCH --array=0-4%3', '#SBATCH --gpus-per-node=1',
+                 '#SBATCH --partition=gpu', '#SBATCH --time=60',
+                 '#SBATCH --signal=USR2@180', '#SBATCH --requeue',
+                 '#SBATCH --qos=high', '#SBATCH --ntasks-per-node=1'):
+        assert line in lines
+    assert f'export PYTHONPATH={REPO}${{PYTHONPATH:+:$PYTHONPATH}}' in lines
+    tasks = [submitit.helpers.DelayedSubmission.load(p) for p in
+             sorted((out / 'slurm').glob('4242_*/4242_*_submitted.pkl'))]
+    assert sorted(t.args[0] for t in tasks) == [
+        'digits/ce/seed_0', 'digits/ce/seed_1', 'digits/dhkd/seed_0',
+        'digits/dhkd/seed_1', 'digits/kd/seed_0']
+    for task in tasks:
+        assert isinstance(task.function, CellJob)
+        assert (task.function.out, task.function.cwd) == (str(out),
+                                                          str(tmp_path))
+        assert task.function.cli_options == {'train_cfg.max_epochs': 3}
+
+
+def test_slurm_needs_submitit_and_a_time_limit(tmp_path, monkeypatch):
+    from dhkd_det.experiments import slurm
+    sweep = _sweep(['ce'], [0])
+    with pytest.raises(ValueError, match='needs --time'):
+        pytest.importorskip('submitit')
+        slurm.submit_slurm(sweep, str(tmp_path), sweep.cells(), {}, '')
+    monkeypatch.setitem(sys.modules, 'submitit', None)  # not installed
+    with pytest.raises(RuntimeError, match=r'pip install submitit'):
+        slurm.submit_slurm(sweep, str(tmp_path), sweep.cells(), {},
+                           '1:00:00')
+    assert [slurm.slurm_minutes(t) for t in (
+        '90', '1:30', '4:00:00', '1-00:00:00', '2-3', '0:0:59')] == [
+        90, 2, 240, 1440, 3060, 1]
+    with pytest.raises(ValueError, match="--time '4h'"):
+        slurm.slurm_minutes('4h')
 
 
 CRASH_MODULE = '''\
@@ -283,7 +324,9 @@ def test_digits_sweep_end_to_end(tmp_path):
     second = run_tool(command, cwd=str(tmp_path), timeout=900, env_extra=env)
     assert second.returncode == 0, second.stdout[-3000:] + \
         second.stderr[-3000:]
-    assert '5 of 6 cells finished already: skipped' in second.stdout
+    assert 'plan: 6 cells, 5 finished (skipped), 1 to run, 1 at a time, ' \
+        'about ' in second.stdout  # from the five runs measured
+    assert 'start digits/kd/seed_0 (resumed): log ' in second.stdout
     assert '[1/1] digits/kd/seed_0 done (resumed)' in second.stdout
     assert {p: p.stat().st_mtime_ns for p in finished} == finished
     assert not (crashed / 'failed.json').exists()

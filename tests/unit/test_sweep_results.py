@@ -92,3 +92,32 @@ def test_rerun_resumes_a_cell_with_damaged_results(tmp_path):
     assert read_results(os.path.join(work_dir, 'results.json'),
                         'x')['best_top1'] == 41.0
     assert cell_state(work_dir) == 'finished'
+
+
+@pytest.mark.slow  # runs tools/reproduce.py
+def test_collect_exits_non_zero_naming_the_damaged_cells(tmp_path):
+    """``--collect`` over a damaged results.json writes the table of the
+    other cells and exits non-zero naming each damaged file and cell,
+    instead of exit 0 with the note below the table only."""
+    import subprocess
+    import sys
+    out = str(tmp_path / 'out')
+    sweep_file = tmp_path / 'sweep.py'
+    sweep_file.write_text(f'pairs = dict(res32x4_res8x4={PAIR!r})\n'
+                          "methods = ['kd']\nseeds = [0, 1, 2]\n")
+    write(out, 0, GOOD)
+    write(out, 1, DAMAGED['cut'])
+    write(out, 2, DAMAGED['braces'])
+    proc = subprocess.run(
+        [sys.executable, os.path.join(REPO, 'tools', 'reproduce.py'),
+         str(sweep_file), '--out', out, '--collect'],
+        capture_output=True, text=True, cwd=str(tmp_path),
+        env={**os.environ, 'PYTHONPATH': REPO, 'OMP_NUM_THREADS': '1'})
+    assert proc.returncode == 1, proc.stdout[-2000:] + proc.stderr[-2000:]
+    assert '2 cells have a damaged results.json' in proc.stderr
+    for seed in (1, 2):
+        cell = f'res32x4_res8x4/kd/seed_{seed}'
+        assert f'{os.path.join(out, cell, "results.json")} (cell {cell})' \
+            in proc.stderr
+    assert '| res32x4_res8x4 | KD | 1/3 |' in proc.stdout
+    assert os.path.isfile(os.path.join(out, 'table.md'))
