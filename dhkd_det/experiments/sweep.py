@@ -41,6 +41,7 @@ from ..apis.runner import TRAIN_TOOL, train_in_subprocess
 from ..checkpoint.atomic_file import atomic_write_text
 from ..utils.paths import REPO
 from .methods import METHODS, method_config
+from .sweep_preflight import check_cells
 
 RESULTS_FILE = 'results.json'
 FAILED_FILE = 'failed.json'
@@ -416,6 +417,8 @@ def run_local(sweep: Sweep, out: str, cells: Sequence[Cell],
     outcomes = [Outcome(c, 'skipped') for c in cells
                 if cell_state(cell_dir(out, c)) == 'finished']
     todo = [c for c in cells if cell_state(cell_dir(out, c)) != 'finished']
+    if launch is launch_cell:  # every cell's inputs, before any runs
+        check_cells(sweep, todo, out)
     if outcomes:
         say(f'{len(outcomes)} of {len(cells)} cells finished already: '
             'skipped')

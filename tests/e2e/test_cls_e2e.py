@@ -54,7 +54,7 @@ def test_train_test_resume(trained):
 
     out = check(run_tool(python_tool('test.py', cfg, str(wd / 'epoch_2.pth'),
                                      '--work-dir', str(root / 'test_wd'),
-                                     '--out', str(root / 'metrics.json')),
+                                     '--metrics-out', str(root / 'metrics.json')),
                          cwd=str(root)))
     assert 'top1' in out and 'aux/top1' in out
     import json
@@ -149,12 +149,12 @@ def test_two_process_test_matches_single_process(trained, tmp_path):
     root, cfg, wd, _ = trained
     single = tmp_path / 'single.json'
     check(run_tool(python_tool('test.py', cfg, str(wd / 'epoch_2.pth'),
-                               '--work-dir', str(tmp_path / 's'), '--out',
+                               '--work-dir', str(tmp_path / 's'), '--metrics-out',
                                str(single)), cwd=str(tmp_path)))
     double = tmp_path / 'double.json'
     check(run_tool(['bash', osp.join(REPO, 'tools', 'dist_test.sh'), cfg,
                     str(wd / 'epoch_2.pth'), '2', '--work-dir',
-                    str(tmp_path / 'd'), '--out', str(double)],
+                    str(tmp_path / 'd'), '--metrics-out', str(double)],
                    cwd=str(tmp_path),
                    env_extra={'PORT': str(free_port())}))
     import json
