@@ -42,15 +42,14 @@ EVALUATOR_OF = {'val_dataloader': 'val_evaluator',
 @dataclass(frozen=True)
 class Problem:
     """``key``: the config key to set ('' when the problem is in a file);
-    ``what``: what is missing or wrong; ``fix``: what to do."""
+    ``what``: what is missing or wrong, naming the key; ``fix``: what to
+    do ('' when ``what`` says it)."""
     key: str
     what: str
     fix: str
 
     def lines(self) -> List[str]:
-        where = f'{self.key}: ' if self.key else ''
-        return [f'{where}{self.what}'] + (
-            [f'    fix: {self.fix}'] if self.fix else [])
+        return [self.what] + ([f'    fix: {self.fix}'] if self.fix else [])
 
 
 class PreflightFailed(RuntimeError):
@@ -122,25 +121,33 @@ class _Checker:
 
     def data_root(self, key: str, ds: dict, root: str) -> bool:
         """Whether the files under ``root`` are worth looking at."""
-        fix = _option(f'{key}.data_root', '/path/to/data')
+        fix = 'Point it at the data: ' + _option(f'{key}.data_root',
+                                                 '/path/to/data')
         if osp.isfile(root):
             self.add(f'{key}.data_root',
-                     f'{root!r} is a file, not the folder that holds the '
-                     'data', fix)
+                     f'{key}.data_root={root!r} is a file, not the folder '
+                     'that holds the data', fix)
             return False
         cls = dataset_class(self.cfg, ds.get('type'))
-        if getattr(cls, '__name__', '') == 'CIFAR100' and \
-                cls.__module__.startswith('dhkd_det.'):
-            self.cifar100(key, ds, root)
+        downloads = getattr(cls, '__name__', '') == 'CIFAR100' and \
+            cls.__module__.startswith('dhkd_det.') and \
+            build_argument(self.cfg, ds, 'download', False)
+        if downloads:
+            self.cifar100(key, root)
             return False
         if not osp.isdir(root):
+            where = '' if osp.isabs(root) else (
+                f' (a relative path: relative to the current folder '
+                f'{os.getcwd()}, so run the tool from the folder that holds '
+                'it, e.g. the repository root, or give an absolute path)')
             self.add(f'{key}.data_root',
-                     f'{root!r} does not exist{_cwd_note(root)}',
-                     fix + ' (or run from the folder that holds it)')
+                     f'{key}.data_root={root!r} does not exist{where}', fix)
             return False
         return True
 
-    def cifar100(self, key: str, ds: dict, root: str) -> None:
+    def cifar100(self, key: str, root: str) -> None:
+        """CIFAR100 with ``download=True``: its files, a placed archive, or
+        its download address answering."""
         folder = osp.join(root, cifar_fetch.FOLDER)
         if all(osp.isfile(osp.join(folder, f)) for f in cifar_fetch.FILES):
             return
@@ -152,18 +159,13 @@ class _Checker:
                  f' in {osp.abspath(root)}/, or point '
                  f'{key}.data_root at a folder holding '
                  f'{cifar_fetch.FOLDER}/{{train,test,meta}}')
-        if not build_argument(self.cfg, ds, 'download', False):
-            self.add(f'{key}.data_root',
-                     f'CIFAR-100 is not in {folder}{_cwd_note(root)} and '
-                     f'{key}.download is False', place[0].upper() +
-                     place[1:] + f', or set {key}.download=True')
-            return
         why = self.probe(cifar_fetch.ARCHIVE_URL, cifar_fetch)
         if why:
             self.add(f'{key}.data_root',
-                     f'CIFAR-100 is not in {folder}{_cwd_note(root)} and its '
-                     f'download address {cifar_fetch.ARCHIVE_URL} cannot be '
-                     f'reached ({why})', 'Without network access, ' + place)
+                     f'{key}.data_root: CIFAR-100 is not in {folder}'
+                     f'{_cwd_note(root)} and its download address '
+                     f'{cifar_fetch.ARCHIVE_URL} cannot be reached ({why})',
+                     'Without network access, ' + place)
 
     def ann_file(self, key: str, ds: dict, root) -> None:
         ann = ds.get('ann_file')
@@ -173,8 +175,8 @@ class _Checker:
             not osp.isabs(ann) else ann
         if not osp.isfile(path):
             self.add(f'{key}.ann_file',
-                     f'annotation file {path} does not exist'
-                     f'{_cwd_note(path)}',
+                     f'{key}.ann_file: annotation file {path} does not '
+                     f'exist{_cwd_note(path)}',
                      _option(f'{key}.ann_file', '/path/to/annotations.json')
                      + ' (relative paths are under data_root)')
 
@@ -187,7 +189,8 @@ class _Checker:
             not osp.isabs(img) else img
         if not osp.isdir(path):
             self.add(f'{key}.data_prefix.img',
-                     f'image folder {path} does not exist{_cwd_note(path)}',
+                     f'{key}.data_prefix.img: image folder {path} does not '
+                     f'exist{_cwd_note(path)}',
                      _option(f'{key}.data_prefix.img', 'images/') +
                      ' (relative to data_root)')
 
@@ -205,8 +208,9 @@ class _Checker:
             if isinstance(ann, str) and ann and '://' not in ann and \
                     not osp.isfile(ann):
                 self.add(f'{key}.ann_file',
-                         f'annotation file {ann} of the metric '
-                         f'{ev.get("type")} does not exist{_cwd_note(ann)}',
+                         f'{key}.ann_file: annotation file {ann} of the '
+                         f'metric {ev.get("type")} does not exist'
+                         f'{_cwd_note(ann)}',
                          _option(f'{key}.ann_file',
                                  '/path/to/instances_val2017.json'))
 
@@ -228,17 +232,18 @@ class _Checker:
             return
         if '://' not in name:
             if osp.isdir(name):
-                self.add(key, f'{what} {name} is a folder, not a checkpoint '
-                         'file', _option(key, '/path/to/checkpoint.pth'))
+                self.add(key, f'{key}: {what} {name} is a folder, not a '
+                         'checkpoint file',
+                         _option(key, '/path/to/checkpoint.pth'))
             elif not osp.isfile(name):
-                self.add(key, f'{what} {name} does not exist'
+                self.add(key, f'{key}: {what} {name} does not exist'
                          f'{_cwd_note(name)}',
                          _option(key, '/path/to/checkpoint.pth'))
             return
         try:
             url = resolve_url(name)
         except KeyError as err:
-            self.add(key, str(err).strip("'\""),
+            self.add(key, f'{key}: ' + str(err).strip("'\""),
                      _option(key, '/path/to/checkpoint.pth'))
             return
         if url is None or cached(url):
@@ -246,8 +251,8 @@ class _Checker:
         why = self.probe(url, None)
         if why:
             shown = name if name == url else f'{name} ({url})'
-            self.add(key, f'{what} {shown} is not cached and cannot be '
-                     f'downloaded ({why})',
+            self.add(key, f'{key}: {what} {shown} is not cached and cannot '
+                     f'be downloaded ({why})',
                      local_alternative(name, url, key))
 
     def pretrained(self, node, key: str) -> None:
@@ -280,8 +285,8 @@ class _Checker:
             return
         ckpt = model.get('teacher_ckpt')
         if not ckpt:
-            self.add('model.teacher_ckpt', 'not set: distillation needs a '
-                     'trained teacher', 'train one (configs/teachers/) or '
+            self.add('model.teacher_ckpt', 'model.teacher_ckpt is not set: '
+                     'distillation needs a trained teacher', 'train one (configs/teachers/) or '
                      'download it, then ' + _option('model.teacher_ckpt',
                                                     'PATH'))
         else:
@@ -294,8 +299,9 @@ class _Checker:
             try:
                 teacher = _teacher_model(teacher)
             except Exception as err:  # the build will name it again
-                self.add('model.teacher', f'the teacher config {teacher!r} '
-                         f'cannot be read ({type(err).__name__}: {err})',
+                self.add('model.teacher', f'model.teacher: the teacher '
+                         f'config {teacher!r} cannot be read '
+                         f'({type(err).__name__}: {err})',
                          'give a config file path, an "mmdet::<config>.py" '
                          'name, or a model dict in model.teacher')
                 return
@@ -303,8 +309,8 @@ class _Checker:
         ours = _num_classes(model.get('student'), 'model.student')
         if theirs and ours and theirs[1] != ours[1]:
             self.add(theirs[0],
-                     f'the teacher predicts {theirs[1]} classes and the '
-                     f'student {ours[1]} ({ours[0]})',
+                     f'{theirs[0]}: the teacher predicts {theirs[1]} '
+                     f'classes and the student {ours[1]} ({ours[0]})',
                      f'give both the class count of the data: '
                      f'{_option(theirs[0], ours[1])} with a teacher '
                      f'checkpoint of {ours[1]} classes, or '
