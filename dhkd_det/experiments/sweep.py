@@ -41,7 +41,7 @@ from ..apis.runner import TRAIN_TOOL, train_in_subprocess
 from ..checkpoint.atomic_file import atomic_write_text
 from ..utils.paths import REPO
 from .methods import METHODS, method_config
-from .sweep_preflight import check_cells
+from .sweep_preflight import FirstFailures, check_cells
 
 RESULTS_FILE = 'results.json'
 FAILED_FILE = 'failed.json'
@@ -439,6 +439,7 @@ def run_local(sweep: Sweep, out: str, cells: Sequence[Cell],
             free.put(slot)
 
     ran: List[Outcome] = []
+    first = FirstFailures(out, cell_dir)  # alike failures stop the sweep
     with ThreadPoolExecutor(max_workers=len(slots)) as pool:
         for future in as_completed([pool.submit(work, c) for c in todo]):
             outcome = future.result()
@@ -457,6 +458,10 @@ def run_local(sweep: Sweep, out: str, cells: Sequence[Cell],
                                   if left else ''))
             if outcome.status == 'failed':
                 say(failure_report(out, outcome))
+            shared = first.note(outcome)
+            if shared:
+                pool.shutdown(wait=False, cancel_futures=True)
+                raise shared
     return outcomes + ran
 
 

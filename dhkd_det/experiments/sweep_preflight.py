@@ -9,14 +9,67 @@ nothing the pre-flight reads: one config per pair and method is checked and
 its problems are given to each of its cells.  A URL is asked once for the
 whole sweep."""
 import os.path as osp
+import re
 import tempfile
-from typing import Dict, List, Sequence, Tuple
+from typing import Dict, List, Optional, Sequence, Tuple
 
 from ..apis.config import load_config
 from ..apis.dhkd_runner import train_loaders
 from ..checks.preflight import (PreflightFailed, Problem, gather, preflight,
                                 problem_report)
 from .methods import method_config
+
+
+#: how many first finished cells, all failed alike, stop a sweep
+FIRST_FAILURES = 3
+
+
+class SharedFailure(RuntimeError):
+    """The first cells of a sweep failed alike: the rest would too."""
+
+
+def failure_cause(tail: str, work_dir: str) -> str:
+    """What a failed cell's output says went wrong, comparable between
+    cells: its last lines without the pointer to the cell's own log, the
+    cell's work dir written as ``<cell>``, and time stamps dropped."""
+    lines = [ln.rstrip() for ln in tail.replace(work_dir, '<cell>')
+             .splitlines() if ln.strip()]
+    lines = [ln for ln in lines
+             if not ln.startswith('the full log, with the traceback:')]
+    return re.sub(r'\d{8}_\d{6}', '<time>', '\n'.join(lines[-6:]))
+
+
+class FirstFailures:
+    """Watches a sweep's finished cells: when the first ``FIRST_FAILURES``
+    all failed with one cause, ``note`` returns the ``SharedFailure`` to
+    stop the sweep with (a later success or another cause: never)."""
+
+    def __init__(self, out: str, cell_dir, limit: int = FIRST_FAILURES):
+        self.out, self.cell_dir, self.limit = out, cell_dir, limit
+        self.causes: List[str] = []
+        self.cells: List[str] = []
+        self.done = False
+
+    def note(self, outcome) -> Optional[SharedFailure]:
+        if self.done:
+            return None
+        if outcome.status != 'failed':
+            self.done = True
+            return None
+        self.causes.append(failure_cause(
+            outcome.tail, self.cell_dir(self.out, outcome.cell)))
+        self.cells.append(outcome.cell.id)
+        if len(set(self.causes)) > 1:
+            self.done = True
+            return None
+        if len(self.causes) < self.limit:
+            return None
+        self.done = True
+        return SharedFailure(
+            f'the first {self.limit} cells to finish all failed alike '
+            f'({", ".join(self.cells)}); the sweep stops before the others '
+            f'fail the same way. Their shared cause:\n{self.causes[0]}\n'
+            'Fix it, then rerun the same command (finished cells are kept).')
 
 
 class SweepPreflightFailed(PreflightFailed):

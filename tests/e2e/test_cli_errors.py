@@ -208,3 +208,27 @@ def test_empty_cifar_split(setup, tmp_path):
                 f'val_dataloader.dataset.data_root={tmp_path}/empty_test')
     assert f'{tmp_path}/empty_test/cifar-100-python/test holds no images ' \
         '(data has shape (0, 3072))' in err, err[-3000:]
+
+
+def test_slurm_test_sh_runs_test_py_with_srun(tmp_path):
+    """tools/slurm_test.sh beside slurm_train.sh: srun (a stand-in that
+    records its arguments) starts tools/test.py with --launcher slurm and
+    the flags given."""
+    fake = tmp_path / 'bin' / 'srun'
+    fake.parent.mkdir()
+    fake.write_text('#!/bin/sh\nprintf "%s\\n" "$@" > "$SRUN_ARGS_FILE"\n')
+    fake.chmod(0o755)
+    recorded = tmp_path / 'args.txt'
+    proc = run_tool(['bash', osp.join(REPO, 'tools', 'slurm_test.sh'),
+                     'gpu', 'job', 'cfg.py', 'model.pth', '--out', 'p.pkl'],
+                    cwd=str(tmp_path),
+                    env_extra={'PATH': f'{fake.parent}:{os.environ["PATH"]}',
+                               'SRUN_ARGS_FILE': str(recorded),
+                               'GPUS': '16'})
+    assert proc.returncode == 0, proc.stderr
+    args = recorded.read_text().split('\n')
+    assert args[:2] == ['-p', 'gpu'] and '--ntasks=16' in args
+    at = args.index(osp.join(REPO, 'tools', 'test.py'))
+    assert args[at - 2:at] == ['python', '-u']
+    assert args[at + 1:at + 6] == ['cfg.py', 'model.pth', '--launcher=slurm',
+                                   '--out', 'p.pkl']

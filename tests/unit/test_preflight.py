@@ -213,3 +213,48 @@ def test_an_empty_metric_is_an_error():
     check_metrics(runner, {'coco/bbox_mAP': 0.1})
     with pytest.raises(ValueError, match='give a .pkl path'):
         check_out_path('metrics.json')
+
+
+def _sweep(seeds):
+    from dhkd_det.experiments.sweep import Sweep
+    return Sweep('sweep.py', {'res32x4_res8x4': CLS}, ['ce'], list(seeds),
+                 {})
+
+
+def test_alike_failures_of_the_first_cells_stop_the_sweep(tmp_path):
+    from dhkd_det.experiments.sweep import run_local
+    from dhkd_det.experiments.sweep_preflight import SharedFailure
+    launched = []
+
+    def launch(config, options, work_dir, resume, env):
+        launched.append(work_dir)
+        return 1, (f'pre-flight of {work_dir}/ce.py: 1 problem\n'
+                   'ValueError: the data is gone\n'
+                   f'the full log, with the traceback: {work_dir}/'
+                   'error_20261207_120000.log\n')
+
+    with pytest.raises(SharedFailure) as info:
+        run_local(_sweep(range(6)), str(tmp_path), _sweep(range(6)).cells(),
+                  [None], launch, say=lambda line: None)
+    # the cell the one slot took meanwhile may run; the others never start
+    assert 3 <= len(launched) <= 4
+    message = str(info.value)
+    assert message.startswith('the first 3 cells to finish all failed '
+                              'alike (res32x4_res8x4/ce/seed_0, ')
+    assert 'pre-flight of <cell>/ce.py: 1 problem\nValueError: the data ' \
+        'is gone\nFix it' in message
+
+
+def test_failures_of_different_causes_do_not_stop_it(tmp_path):
+    from dhkd_det.experiments.sweep import run_local
+    launched = []
+
+    def launch(config, options, work_dir, resume, env):
+        launched.append(work_dir)
+        return 1, f'RuntimeError: cell {len(launched)} broke\n'
+
+    outcomes = run_local(_sweep(range(4)), str(tmp_path),
+                         _sweep(range(4)).cells(), [None], launch,
+                         say=lambda line: None)
+    assert [o.status for o in outcomes] == ['failed'] * 4
+    assert len(launched) == 4
