@@ -95,10 +95,12 @@ def _cwd_note(path: str) -> str:
 
 
 class _Checker:
-    """One pre-flight; ``probe`` answers whether a URL is reachable (None)
-    or why not, and is shared between the runs of a sweep."""
+    """One pre-flight; ``probe(url, owner)`` answers whether a URL is
+    reachable (None) or why not (``owner``: the module that knows the
+    address, ``cifar_fetch`` for CIFAR-100's archive, else None)."""
 
-    def __init__(self, cfg: Config, probe: Callable[[str], Optional[str]]):
+    def __init__(self, cfg: Config,
+                 probe: Callable[[str, object], Optional[str]]):
         self.cfg = cfg
         self.probe = probe
         self.problems: List[Problem] = []
@@ -286,9 +288,9 @@ class _Checker:
         ckpt = model.get('teacher_ckpt')
         if not ckpt:
             self.add('model.teacher_ckpt', 'model.teacher_ckpt is not set: '
-                     'distillation needs a trained teacher', 'train one (configs/teachers/) or '
-                     'download it, then ' + _option('model.teacher_ckpt',
-                                                    'PATH'))
+                     'distillation needs a trained teacher',
+                     'train one (configs/teachers/) or download it, then ' +
+                     _option('model.teacher_ckpt', 'PATH'))
         else:
             self.weights('model.teacher_ckpt', ckpt, 'teacher checkpoint')
         self.class_counts(model)

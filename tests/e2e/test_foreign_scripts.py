@@ -94,6 +94,7 @@ def test_a_coco_file_without_categories_under_mmdetection_s_script(
     pytest.importorskip('mmcv.ops')
     from det_utils import (REPO, SMALL_FASTER_RCNN, small_data_cfg,
                            write_config, write_tiny_coco)
+    det_cfg = osp.join(REPO, 'configs', 'dhkd', 'coco_faster_rcnn_r101_r50.py')
     data = osp.join(tmp_path, 'data')
     train_json = write_tiny_coco(data, 'train', num_images=2, seed=0)
     write_tiny_coco(data, 'val', num_images=2, seed=1)
@@ -110,7 +111,7 @@ def test_a_coco_file_without_categories_under_mmdetection_s_script(
     open(teacher_ckpt, 'wb').close()
     cfg = write_config(
         osp.join(tmp_path, 'distill.py'),
-        f"_base_ = {osp.join(REPO, 'configs', 'dhkd', 'coco_faster_rcnn_r101_r50.py')!r}\n"  # noqa: E501
+        f'_base_ = {det_cfg!r}\n'
         f'model = dict(student={SMALL_FASTER_RCNN!r}, '
         f'teacher={teacher_cfg!r}, teacher_ckpt={teacher_ckpt!r})\n' +
         small_data_cfg(data))

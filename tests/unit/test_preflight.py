@@ -26,6 +26,7 @@ from url_servers import refused_url, stalled_server
 preflight_module = sys.modules['dhkd_det.checks.preflight']
 CLS = osp.join(REPO, 'configs', 'dhkd', 'cifar100_res32x4_res8x4.py')
 TRAIN = ('train_dataloader', 'val_dataloader')
+DET_CFG = osp.join(REPO, 'configs', 'dhkd', 'coco_faster_rcnn_r101_r50.py')
 
 
 @pytest.fixture(autouse=True)
@@ -98,7 +99,7 @@ def test_detection_files_and_teacher_url(tmp_path):
     teacher = refused_url() + '/teacher/latest.pth'
     cfg_path = write_config(
         str(tmp_path / 'det.py'),
-        f"_base_ = {osp.join(REPO, 'configs', 'dhkd', 'coco_faster_rcnn_r101_r50.py')!r}\n"  # noqa: E501
+        f'_base_ = {DET_CFG!r}\n'
         f'model = dict(teacher_ckpt={teacher!r})\n' + small_data_cfg(data))
     cfg = Config.fromfile(cfg_path)
     # only pretrained weights that are local: the student's are not read
@@ -135,7 +136,7 @@ def test_a_coco_file_without_categories_is_named(tmp_path):
         json.dump(coco, f)
     cfg = Config.fromfile(write_config(
         str(tmp_path / 'det.py'),
-        f"_base_ = {osp.join(REPO, 'configs', 'dhkd', 'coco_faster_rcnn_r101_r50.py')!r}\n"  # noqa: E501
+        f'_base_ = {DET_CFG!r}\n'
         'model = dict(teacher_ckpt=None)\n' + small_data_cfg(data)))
     cfg.model.student.backbone.init_cfg = None
     problems = preflight(cfg, TRAIN, teacher=False)
