@@ -51,6 +51,14 @@ def test_a_run_gets_the_always_on_hooks_and_resumes_exactly(project,
     ckpt = torch.load(tmp_path / 'wd' / 'epoch_1.pth')
     assert RNG_KEY in ckpt and 'sampler_seed' in ckpt[RNG_KEY]
     assert not (tmp_path / 'wd' / 'train.lock').exists()  # released
+    # MMDetection's --resume (resume=True, no path): the newest complete
+    # checkpoint of the work dir, checked, then resumed
+    proc = mmdet_tool(MMDET_TRAIN, cfg, '--work-dir', tmp_path / 'wd',
+                      '--resume', '--cfg-options', 'train_cfg.max_epochs=2',
+                      cwd=root)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    assert 'resumed epoch: 1' in proc.stdout + proc.stderr
+    assert (tmp_path / 'wd' / 'epoch_2.pth').is_file()
 
 
 def test_the_work_dir_lock_holds_there_too(project, tmp_path):
