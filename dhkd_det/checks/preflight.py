@@ -240,7 +240,8 @@ class _Checker:
             elif not osp.isfile(name):
                 self.add(key, f'{key}: {what} {name} does not exist'
                          f'{_cwd_note(name)}',
-                         _option(key, '/path/to/checkpoint.pth'))
+                         f'place the file at {osp.abspath(name)}, or '
+                         + _option(key, '/path/to/checkpoint.pth'))
             return
         try:
             url = resolve_url(name)
