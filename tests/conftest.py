@@ -1,6 +1,11 @@
+import os
 import socket
 
 import pytest
+
+# no test reaches the internet: URLs other than this machine's are
+# unreachable (dhkd_det.utils.download), in the tools' subprocesses too
+os.environ['DHKD_OFFLINE'] = '1'
 
 # tests import it from here: a random CIFAR-format set
 from dhkd_det.testing import write_random_cifar as make_cifar

@@ -23,7 +23,9 @@ sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
 
 from mmengine.config import DictAction  # noqa: E402
 
+from dhkd_det.apis.failed_start import run_tool  # noqa: E402
 from dhkd_det.experiments.slurm import submit_slurm  # noqa: E402
+from dhkd_det.experiments.sweep_preflight import check_cells  # noqa: E402
 from dhkd_det.experiments.sweep import (  # noqa: E402
     PREEMPTED_EXIT_CODE, SweepInUse, cell_dir, cell_state, device_slots,
     failure_report, load_sweep, parse_cell, run_cell, run_local,
@@ -106,6 +108,7 @@ def main():
     if args.launcher == 'slurm':
         todo = [c for c in sweep.cells()
                 if cell_state(cell_dir(out, c)) != 'finished']
+        check_cells(sweep, todo, out)  # every input, before anything is queued
         try:
             jobs = submit_slurm(sweep, out, todo, args.cfg_options,
                                 args.time, args.partition, args.cpus_per_task,
@@ -143,4 +146,4 @@ def main():
 
 
 if __name__ == '__main__':
-    main()
+    run_tool(main, 'reproduce')

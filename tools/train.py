@@ -16,12 +16,14 @@ from mmengine.config import DictAction  # noqa: E402
 from mmengine.logging import print_log  # noqa: E402
 
 import dhkd_det  # noqa: E402,F401  registers the modules
-from dhkd_det.checks import check_data, check_label_range  # noqa: E402
+from dhkd_det.checks import check_label_range, check_preflight  # noqa: E402
 from dhkd_det.checkpoint import check_load_from, check_resume  # noqa: E402
 from dhkd_det.apis import (  # noqa: E402
     apply_amp, apply_cuda_graph, build_runner, close_distributed,
     init_cpu_process_group, load_config)
 from dhkd_det.apis.always_on_hooks import add_always_on_hooks  # noqa: E402
+from dhkd_det.apis.dhkd_runner import train_loaders  # noqa: E402
+from dhkd_det.apis.failed_start import note_work_dir, run_tool  # noqa
 from dhkd_det.apis.newest_checkpoint import (  # noqa: E402
     checkpoint_dir, newest_complete_checkpoint)
 from dhkd_det.apis.train_length import check_train_length  # noqa: E402
@@ -91,6 +93,7 @@ def main():
     args = parse_args()
     cfg = load_config(args.config, args.cfg_options, args.work_dir,
                       args.launcher)
+    note_work_dir(cfg.work_dir)  # where a failure's traceback goes
     if args.cuda_graph:
         apply_cuda_graph(cfg)  # before --amp, which then picks bfloat16
     if args.amp:
@@ -110,15 +113,16 @@ def main():
     if args.resume is not None and args.resume != 'auto' and \
             not osp.isfile(args.resume):
         raise FileNotFoundError(f'--resume {args.resume}: no such file')
-    loaders = ('train_dataloader', ) + (
-        ('val_dataloader', ) if cfg.get('val_cfg') else ())
-    check_data(cfg, loaders)
+    loaders = train_loaders(cfg)
+    # everything missing or unreachable, in one report, nothing built yet
+    check_preflight(cfg, loaders, subject=args.config)
     # before the runner opens its log files in the work dir
     with work_dir_lock(cfg.work_dir):
         # looked for under the lock: no other run writes there meanwhile
         resume_from, named_by = resume_point(args.resume, cfg)
         init_cpu_process_group(cfg)
         runner = build_runner(cfg)
+        runner.prepared = True  # a DHKDRunner: checked and locked here
         if resume_from is not None:
             check_resume(runner, resume_from, named_by)
         elif not cfg.get('resume'):  # `resume=True` in a config resumes
@@ -133,4 +137,4 @@ def main():
 
 
 if __name__ == '__main__':
-    main()
+    run_tool(main, 'train')

@@ -25,6 +25,12 @@ vis_backends = [dict(type='LocalVisBackend'),
                 dict(type='OptionalTensorboardVisBackend')]
 visualizer = dict(type='Visualizer', vis_backends=vis_backends)
 log_level = 'INFO'
+# MMEngine's Runner with this project's guarantees (checks before anything
+# is built, the work dir's lock, stopping on SIGTERM / SIGUSR1 with a
+# checkpoint, exact resume), under any script that builds the runner a
+# config names, MMDetection's and MMEngine's own included
+runner_type = 'DHKDRunner'
+custom_imports = dict(imports=['dhkd_det'], allow_failed_imports=False)
 load_from = None
 resume = False
 randomness = dict(seed=None, deterministic=False)

@@ -5,6 +5,10 @@
 # two bases: each pair base sets its checkpoint, curves and runtime_info
 # hooks itself.)
 custom_imports = dict(imports=['dhkd_det'], allow_failed_imports=False)
+# MMEngine's Runner with this project's guarantees (checks before anything
+# is built, the work dir's lock, stopping on SIGTERM / SIGUSR1 with a
+# checkpoint, exact resume), also under MMDetection's own tools/train.py
+runner_type = 'DHKDRunner'
 # DHKDHook loads the teacher; CocoAuditHook checks the annotation files
 # before the data sets are built and names the boxes MMDetection skips;
 # LossGuardHook stops on a NaN / exploding loss before it is saved

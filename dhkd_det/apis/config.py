@@ -15,6 +15,34 @@ from ..checks.cfg_options import check_cfg_options
 
 # what torchrun sets for each process it starts
 _TORCHRUN_ENV = ('RANK', 'WORLD_SIZE', 'MASTER_ADDR', 'MASTER_PORT')
+# what srun sets for each task and MMEngine's slurm start reads
+_SRUN_ENV = ('SLURM_PROCID', 'SLURM_NTASKS', 'SLURM_NODELIST')
+
+
+def check_launcher(launcher: str) -> None:
+    """``--launcher pytorch`` / ``slurm`` started without the environment
+    torchrun / srun gives each process: MMEngine would fail with a bare
+    ``KeyError: 'RANK'`` / ``'SLURM_PROCID'``."""
+    if launcher == 'pytorch':
+        missing = [k for k in _TORCHRUN_ENV if k not in os.environ]
+        if missing:
+            raise RuntimeError(
+                f'--launcher pytorch needs the environment torchrun gives '
+                f'each process ({", ".join(missing)} not set): start it '
+                'with bash tools/dist_train.sh CONFIG NUM_GPUS [args] (or '
+                'tools/dist_test.sh CONFIG CHECKPOINT NUM_GPUS), or drop '
+                '--launcher to run one process.')
+    elif launcher == 'slurm':
+        missing = [k for k in _SRUN_ENV if k not in os.environ]
+        if missing:
+            raise RuntimeError(
+                f'--launcher slurm needs the environment srun gives each '
+                f'task ({", ".join(missing)} not set): this process was not '
+                'started by srun. Start it with GPUS=N bash '
+                'tools/slurm_train.sh PARTITION JOB_NAME CONFIG WORK_DIR (or '
+                'tools/slurm_test.sh, or submit tools/slurm_sbatch.sh), or '
+                'drop --launcher to run one process (bash '
+                'tools/dist_train.sh for several on this machine).')
 
 
 def load_config(path: str, cfg_options: Optional[dict] = None,
@@ -28,14 +56,7 @@ def load_config(path: str, cfg_options: Optional[dict] = None,
         cfg.merge_from_dict(cfg_options)
         epochs_to_iters(cfg)
     cfg.launcher = launcher
-    missing_env = [k for k in _TORCHRUN_ENV if k not in os.environ]
-    if launcher == 'pytorch' and missing_env:
-        raise RuntimeError(
-            f'--launcher pytorch needs the environment torchrun gives each '
-            f'process ({", ".join(missing_env)} not set): start it with '
-            'bash tools/dist_train.sh CONFIG NUM_GPUS [args] (or '
-            'tools/dist_test.sh CONFIG CHECKPOINT NUM_GPUS), or drop '
-            '--launcher to run one process.')
+    check_launcher(launcher)
     if launcher != 'none' and not torch.cuda.is_available():
         # NCCL needs GPUs; CPU processes talk over gloo, and DDP must not
         # be given device ids.

@@ -368,3 +368,10 @@ def work_dir_lock(work_dir: str) -> Iterator[None]:
         yield
     finally:
         release(path)
+
+
+def held_here(work_dir: str) -> bool:
+    """Whether this process holds ``work_dir``'s lock already (a tool took
+    it before building a runner that would take it too)."""
+    path = osp.realpath(osp.join(work_dir, LOCK_NAME))
+    return any(osp.realpath(held) == path for held in _held)

@@ -9,6 +9,7 @@ from .keys import (KEY_PREFIXES, KeyMatch, extract_state_dict, match_keys,
                    mismatch_error)
 from .load_from import check_load_from
 from .read import read_checkpoint
+from .remote import fetch_checkpoint, resolve_url
 from .resume import check_resume
 from .safe_load import allow_mmengine_checkpoints
 from .teacher import load_teacher_checkpoint
@@ -18,5 +19,6 @@ __all__ = [
     'atomic_write_text', 'check_load_from', 'check_resume', 'export_state',
     'export_student', 'extract_state_dict', 'load_for_test',
     'load_teacher_checkpoint', 'match_keys', 'mismatch_error',
-    'plain_student_state', 'read_checkpoint'
+    'fetch_checkpoint', 'plain_student_state', 'read_checkpoint',
+    'resolve_url'
 ]

@@ -9,6 +9,9 @@ import zipfile
 import torch
 from mmengine.runner import CheckpointLoader
 
+from ..utils.download import DownloadError
+from .remote import fetch_checkpoint, resolve_url
+
 _ZIP_MAGIC = b'PK\x03\x04'  # torch.save's format since torch 1.6
 _PICKLE_MAGIC = b'\x80'  # the legacy format: a bare pickle, protocol >= 2
 
@@ -32,15 +35,23 @@ def unsafe_pickle_error(what: str, path: str,
 
 def read_checkpoint(path: str, what: str = 'checkpoint',
                     mmap: bool = False) -> dict:
-    """Load ``path`` onto the CPU (URLs through MMEngine's public
-    ``CheckpointLoader``) under torch's ``weights_only`` default, which
-    ``safe_load`` keeps working for MMEngine's checkpoints.
+    """Load ``path`` onto the CPU under torch's ``weights_only`` default,
+    which ``safe_load`` keeps working for MMEngine's checkpoints.  A URL or
+    zoo name (``torchvision://``) is fetched with a timeout into the cache
+    keyed by the whole URL (``remote.fetch_checkpoint``) and read as a local
+    file; other schemes (``s3://``) go through MMEngine's public
+    ``CheckpointLoader``.
 
     Args:
         what: how the error messages name the file ('--resume checkpoint').
         mmap: map the tensors instead of reading them, for a look at the
             keys and shapes that costs no memory (zip-format files only).
     """
+    if '://' in path and resolve_url(path) is not None:
+        try:
+            path = fetch_checkpoint(path)
+        except DownloadError as err:
+            raise DownloadError(f'{what}: {err}') from err
     if '://' in path:
         try:
             return CheckpointLoader.load_checkpoint(

@@ -9,6 +9,8 @@ from .cfg_options import check_cfg_options
 from .coco import audit_coco_datasets
 from .data_root import check_data_roots
 from .labels import check_label_range
+from .preflight import (PreflightFailed, Problem, check_preflight, gather,
+                        preflight, problem_report)
 
 
 def check_data(cfg: Config, loaders: Sequence[str]) -> None:
@@ -19,5 +21,7 @@ def check_data(cfg: Config, loaders: Sequence[str]) -> None:
     audit_coco_datasets(cfg, loaders)
 
 
-__all__ = ['check_cfg_options', 'check_data', 'check_data_roots',
-           'audit_coco_datasets', 'check_label_range']
+__all__ = ['PreflightFailed', 'Problem', 'audit_coco_datasets',
+           'check_cfg_options', 'check_data', 'check_data_roots',
+           'check_label_range', 'check_preflight', 'gather', 'preflight',
+           'problem_report']

@@ -49,8 +49,13 @@ def read_coco(ann_file: str) -> dict:
     missing = [k for k in ('images', 'annotations', 'categories')
                if not isinstance(data, dict) or k not in data]
     if missing:
-        raise ValueError(f'annotation file {ann_file!r} has no {missing}: '
-                         'not a COCO detection file')
+        raise ValueError(
+            f'annotation file {ann_file!r} has no {missing}: not a COCO '
+            'detection file, which holds "images", "annotations" and '
+            '"categories" (a list of {"id": ..., "name": ...}, one per '
+            'class; MMDetection reads the class ids and names from it). '
+            'Point the ann_file at the instances_*.json of the split, or '
+            'add the missing lists to the file.')
     for ann in data['annotations']:
         box = ann.get('bbox')
         if not (isinstance(box, list) and len(box) == 4 and all(

@@ -9,7 +9,9 @@ import tempfile
 from mmengine.logging import print_log
 from torchvision.datasets import CIFAR100 as _TorchvisionCIFAR100
 from torchvision.datasets.utils import (calculate_md5, check_integrity,
-                                        download_url, extract_archive)
+                                        extract_archive)
+
+from ..utils.download import download_to, unreachable
 
 FOLDER = _TorchvisionCIFAR100.base_folder
 FILES = ('train', 'test', _TorchvisionCIFAR100.meta['filename'])
@@ -27,11 +29,21 @@ def fetch_cifar100(data_root: str) -> None:
 
     Several processes may fetch at once (the ranks of a DDP run build their
     data sets together): the archive and every extracted file appear by an
-    atomic rename, so none reads a half-written file."""
+    atomic rename, so none reads a half-written file.  A failed download
+    leaves no folder behind that it created."""
+    created = _missing_folders(data_root)
     os.makedirs(data_root, exist_ok=True)
     archive = osp.join(data_root, ARCHIVE)
     if not check_integrity(archive, ARCHIVE_MD5):
-        _download_archive(archive)
+        try:
+            _download_archive(archive)
+        except BaseException:
+            for folder in created:  # the deepest first, each if empty
+                try:
+                    os.rmdir(folder)
+                except OSError:
+                    break
+            raise
     folder = osp.join(data_root, FOLDER)
     os.makedirs(folder, exist_ok=True)
     with tempfile.TemporaryDirectory(dir=data_root,
@@ -41,6 +53,16 @@ def fetch_cifar100(data_root: str) -> None:
             if not osp.isfile(osp.join(folder, name)):
                 os.replace(osp.join(scratch, FOLDER, name),
                            osp.join(folder, name))
+
+
+def _missing_folders(path: str) -> list:
+    """The folders ``os.makedirs(path)`` would create, deepest first."""
+    missing = []
+    path = osp.abspath(path)
+    while not osp.exists(path):
+        missing.append(path)
+        path = osp.dirname(path)
+    return missing
 
 
 def _download_archive(archive: str) -> None:
@@ -74,5 +96,12 @@ def _download_archive(archive: str) -> None:
 
 
 def _download(url: str, path: str) -> None:
-    """The network step alone (tests replace it)."""
-    download_url(url, osp.dirname(path), osp.basename(path))
+    """The network step alone, with ``utils.download``'s timeout (tests
+    replace it)."""
+    download_to(url, path)
+
+
+def archive_unreachable() -> str:
+    """'' when the official archive's address answers (the pre-flight's
+    short look), else why not (tests replace it)."""
+    return unreachable(ARCHIVE_URL) or ''

@@ -56,6 +56,7 @@ from ..utils import stop_with_parent
 from ..utils.paths import REPO
 from .methods import (METHODS, Method, method_config, method_from_config,
                       method_parts)
+from .sweep_preflight import FirstFailures, check_cells
 
 RESULTS_FILE = 'results.json'
 FAILED_FILE = 'failed.json'
@@ -754,6 +755,8 @@ def run_local(sweep: Sweep, out: str, cells: Sequence[Cell],
     finished = [c for c in cells
                 if cell_state(cell_dir(out, c)) == 'finished']
     todo = [c for c in cells if c not in finished]
+    if launch is launch_cell:  # every cell's inputs, before any runs
+        check_cells(sweep, todo, out)
     outcomes = [Outcome(c, 'skipped') for c in finished]
     clock = Estimate(len(slots))
     for cell in finished:
@@ -786,6 +789,7 @@ def run_local(sweep: Sweep, out: str, cells: Sequence[Cell],
             free.put(slot)
 
     ran: List[Outcome] = []
+    first = FirstFailures(out, cell_dir)  # alike failures stop the sweep
     with ThreadPoolExecutor(max_workers=len(slots)) as pool:
         for future in as_completed([pool.submit(work, c) for c in todo]):
             outcome = future.result()
@@ -815,6 +819,10 @@ def run_local(sweep: Sweep, out: str, cells: Sequence[Cell],
                 + (', stopping' if CHILDREN.stopping else ''))
             if outcome.status == 'failed':
                 say(failure_report(out, outcome))
+            shared = first.note(outcome)
+            if shared:
+                pool.shutdown(wait=False, cancel_futures=True)
+                raise shared
     return outcomes + ran
 
 

@@ -44,7 +44,7 @@ def run_test(run, ckpt, tmp_path, cfg=None):
     out = tmp_path / 'metrics.json'
     proc = run_tool(python_tool('test.py', cfg or run['cfg'], str(ckpt),
                                 '--work-dir', str(tmp_path / 'twd'),
-                                '--out', str(out)), cwd=str(tmp_path))
+                                '--metrics-out', str(out)), cwd=str(tmp_path))
     metrics = json.loads(out.read_text()) if out.exists() else None
     return proc, metrics
 

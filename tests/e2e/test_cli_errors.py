@@ -7,7 +7,8 @@ import sys
 
 import pytest
 
-from cls_utils import REPO, TESTS, python_tool, run_tool, small_project
+from cls_utils import (REPO, TESTS, python_tool, run_tool, save_teacher,
+                       small_project)
 from conftest import make_cifar
 from dhkd_det.testing import write_cifar_archive
 
@@ -99,6 +100,9 @@ def test_default_relative_data_root_from_another_folder(tmp_path):
         f'{tmp_path}, so run the tool from the folder that holds it' \
         in proc.stderr, proc.stderr[-3000:]
     assert '--cfg-options train_dataloader.dataset.data_root=' in proc.stderr
+    # the validation set, which would download, in the same report
+    assert 'val_dataloader.dataset.data_root: CIFAR-100 is not in ' \
+        'data/cifar100/cifar-100-python' in proc.stderr
 
 
 def stubbed_download(*args):
@@ -109,14 +113,21 @@ def stubbed_download(*args):
 
 
 def test_quick_start_fetches_cifar100(tmp_path):
-    # the README's first command, in a folder without data/
+    # the README's first command, in a folder without data/, its teacher
+    # placed
     archive = str(tmp_path / 'cifar-100-python.tar.gz')
     write_cifar_archive(archive, num_classes=100, n_train=8, n_test=4)
+    teacher = tmp_path / 'resnet32x4.pth'
+    save_teacher(teacher, arch='resnet32x4', num_classes=100)
     proc = run_tool(stubbed_download(
         'train.py', f'{REPO}/{CONFIG}', '--work-dir', str(tmp_path / 'wd'),
         # the stand-in data is not the official release
         '--cfg-options', 'train_dataloader.dataset.check_md5=False',
-        'val_dataloader.dataset.check_md5=False'), cwd=str(tmp_path),
+        'val_dataloader.dataset.check_md5=False', 'train_cfg.max_epochs=1',
+        'train_dataloader.num_workers=0', 'val_dataloader.num_workers=0',
+        'train_dataloader.persistent_workers=False',
+        'val_dataloader.persistent_workers=False',
+        f'model.teacher_ckpt={teacher}'), cwd=str(tmp_path),
         env_extra={'STUB_CIFAR_ARCHIVE': archive})
     output = proc.stdout + proc.stderr
     root = tmp_path / 'data' / 'cifar100'
@@ -125,8 +136,37 @@ def test_quick_start_fetches_cifar100(tmp_path):
         in output, output[-3000:]
     assert sorted(os.listdir(root / 'cifar-100-python')) == \
         ['meta', 'test', 'train']
-    # the run goes on to the next thing a fresh machine lacks
-    assert 'teacher checkpoint' in proc.stderr, proc.stderr[-3000:]
+
+
+def test_a_fresh_machine_gets_one_report(tmp_path):
+    # the README's first command, offline, in a folder without data/ and
+    # checkpoints/: both missing things at once, in a few lines
+    proc = run_tool(stubbed_download('train.py', f'{REPO}/{CONFIG}',
+                                     '--work-dir', str(tmp_path / 'wd')),
+                    cwd=str(tmp_path))
+    assert proc.returncode == 1
+    console = (proc.stdout + proc.stderr).splitlines()
+    assert len(console) <= 40, '\n'.join(console)
+    err = proc.stderr
+    assert f'pre-flight of {REPO}/{CONFIG}: 3 problems; nothing was ' \
+        'built or started.' in err, err[-3000:]
+    for key in ('train_dataloader.dataset.data_root',
+                'val_dataloader.dataset.data_root', 'model.teacher_ckpt'):
+        assert f'{key}: ' in err
+    assert 'Traceback' not in err
+    log = err.rstrip().splitlines()[-1].split(
+        'the full log, with the traceback: ')[1]
+    assert 'Traceback (most recent call last)' in open(log).read()
+    assert not (tmp_path / 'data').exists()  # no empty data root left
+
+
+def test_launcher_slurm_outside_slurm(setup, tmp_path):
+    root, cfg = setup
+    err = train(cfg, tmp_path, '--launcher', 'slurm')
+    assert '--launcher slurm needs the environment srun gives each task ' \
+        '(SLURM_PROCID, SLURM_NTASKS, SLURM_NODELIST not set)' in err, \
+        err[-3000:]
+    assert "KeyError: 'SLURM_PROCID'" not in err
 
 
 def test_quick_start_offline_names_the_archive_to_place(tmp_path):
@@ -135,12 +175,17 @@ def test_quick_start_offline_names_the_archive_to_place(tmp_path):
                     cwd=str(tmp_path))
     assert proc.returncode != 0
     root = tmp_path / 'data' / 'cifar100'
-    assert f'CIFAR-100 is not in {root}/cifar-100-python and downloading ' \
-        'it from https://www.cs.toronto.edu/~kriz/cifar-100-python.tar.gz ' \
-        'failed' in proc.stderr, proc.stderr[-3000:]
-    assert 'download cifar-100-python.tar.gz (md5 ' \
-        'eb9058c3a382ffc7106e4002c42a8d85) on another machine and place ' \
-        f'it in {root}/' in proc.stderr
+    assert 'train_dataloader.dataset.data_root: CIFAR-100 is not in ' \
+        'data/cifar100/cifar-100-python (relative to the current folder ' \
+        f'{tmp_path}) and its download address ' \
+        'https://www.cs.toronto.edu/~kriz/cifar-100-python.tar.gz cannot be ' \
+        'reached (no network in the tests)' in proc.stderr, \
+        proc.stderr[-3000:]
+    assert 'Without network access, place cifar-100-python.tar.gz (md5 ' \
+        'eb9058c3a382ffc7106e4002c42a8d85, from ' \
+        'https://www.cs.toronto.edu/~kriz/cifar-100-python.tar.gz) in ' \
+        f'{root}/' in proc.stderr
+    assert not root.exists()
 
 
 def test_data_root_that_is_a_file(setup, tmp_path):
@@ -150,7 +195,7 @@ def test_data_root_that_is_a_file(setup, tmp_path):
     err = train(cfg, tmp_path, '--cfg-options',
                 f'train_dataloader.dataset.data_root={a_file}')
     assert f"train_dataloader.dataset.data_root='{a_file}' is a file, not " \
-        'the folder that holds the data. Point it at the data: ' \
+        'the folder that holds the data\n    fix: Point it at the data: ' \
         '--cfg-options train_dataloader.dataset.data_root=' in err, \
         err[-3000:]
 
@@ -163,3 +208,27 @@ def test_empty_cifar_split(setup, tmp_path):
                 f'val_dataloader.dataset.data_root={tmp_path}/empty_test')
     assert f'{tmp_path}/empty_test/cifar-100-python/test holds no images ' \
         '(data has shape (0, 3072))' in err, err[-3000:]
+
+
+def test_slurm_test_sh_runs_test_py_with_srun(tmp_path):
+    """tools/slurm_test.sh beside slurm_train.sh: srun (a stand-in that
+    records its arguments) starts tools/test.py with --launcher slurm and
+    the flags given."""
+    fake = tmp_path / 'bin' / 'srun'
+    fake.parent.mkdir()
+    fake.write_text('#!/bin/sh\nprintf "%s\\n" "$@" > "$SRUN_ARGS_FILE"\n')
+    fake.chmod(0o755)
+    recorded = tmp_path / 'args.txt'
+    proc = run_tool(['bash', osp.join(REPO, 'tools', 'slurm_test.sh'),
+                     'gpu', 'job', 'cfg.py', 'model.pth', '--out', 'p.pkl'],
+                    cwd=str(tmp_path),
+                    env_extra={'PATH': f'{fake.parent}:{os.environ["PATH"]}',
+                               'SRUN_ARGS_FILE': str(recorded),
+                               'GPUS': '16'})
+    assert proc.returncode == 0, proc.stderr
+    args = recorded.read_text().split('\n')
+    assert args[:2] == ['-p', 'gpu'] and '--ntasks=16' in args
+    at = args.index(osp.join(REPO, 'tools', 'test.py'))
+    assert args[at - 2:at] == ['python', '-u']
+    assert args[at + 1:at + 6] == ['cfg.py', 'model.pth', '--launcher=slurm',
+                                   '--out', 'p.pkl']

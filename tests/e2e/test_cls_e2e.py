@@ -52,11 +52,14 @@ def test_train_test_resume(trained):
     assert not any(k.startswith('teacher') for k in ckpt['state_dict'])
     assert any('aux_head' in k for k in ckpt['state_dict'])
 
-    out = check(run_tool(python_tool('test.py', cfg, str(wd / 'epoch_2.pth'),
-                                     '--work-dir', str(root / 'test_wd'),
-                                     '--out', str(root / 'metrics.json')),
-                         cwd=str(root)))
+    out = check(run_tool(python_tool(
+        'test.py', cfg, str(wd / 'epoch_2.pth'), '--work-dir',
+        str(root / 'test_wd'), '--metrics-out', str(root / 'metrics.json'),
+        '--out', str(root / 'predictions.pkl')), cwd=str(root)))
     assert 'top1' in out and 'aux/top1' in out
+    # --out: the predictions, one per test image (MMEngine's DumpResults)
+    from mmengine.fileio import load
+    assert len(load(str(root / 'predictions.pkl'))) == 32
     import json
     metrics = json.load(open(root / 'metrics.json'))
     # the same weights on the same set: training's last validation
@@ -149,12 +152,13 @@ def test_two_process_test_matches_single_process(trained, tmp_path):
     root, cfg, wd, _ = trained
     single = tmp_path / 'single.json'
     check(run_tool(python_tool('test.py', cfg, str(wd / 'epoch_2.pth'),
-                               '--work-dir', str(tmp_path / 's'), '--out',
-                               str(single)), cwd=str(tmp_path)))
+                               '--work-dir', str(tmp_path / 's'),
+                               '--metrics-out', str(single)),
+                   cwd=str(tmp_path)))
     double = tmp_path / 'double.json'
     check(run_tool(['bash', osp.join(REPO, 'tools', 'dist_test.sh'), cfg,
                     str(wd / 'epoch_2.pth'), '2', '--work-dir',
-                    str(tmp_path / 'd'), '--out', str(double)],
+                    str(tmp_path / 'd'), '--metrics-out', str(double)],
                    cwd=str(tmp_path),
                    env_extra={'PORT': str(free_port())}))
     import json

@@ -31,11 +31,15 @@ def setup_project(root):
         osp.join(root, 'teacher.py'),
         "_base_ = 'mmdet::faster_rcnn/faster-rcnn_r101_fpn_2x_coco.py'\n"
         f'model = {SMALL_FASTER_RCNN!r}\n')
+    # never read: every run here stops before the teacher loads (the
+    # pre-flight only asks that it exists)
+    teacher_ckpt = osp.join(root, 'unused.pth')
+    open(teacher_ckpt, 'wb').close()
     cfg = write_config(
         osp.join(root, 'distill.py'),
         f'_base_ = {DHKD_CFG!r}\n'
         f'model = dict(student={SMALL_FASTER_RCNN!r}, '
-        f'teacher={teacher_cfg!r}, teacher_ckpt="unused.pth")\n' +
+        f'teacher={teacher_cfg!r}, teacher_ckpt={teacher_ckpt!r})\n' +
         small_data_cfg(data))
     return data, train_json, cfg
 

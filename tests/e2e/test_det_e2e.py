@@ -178,12 +178,33 @@ def test_train_test_export_plain_mmdet(project, tmp_path):
     ckpt = osp.join(work, 'epoch_2.pth')
     assert osp.isfile(ckpt)
 
-    # CocoMetric also writes the detections to <outfile_prefix>.bbox.json
+    # CocoMetric also writes the detections to <outfile_prefix>.bbox.json;
+    # --out and --show-dir as in MMDetection's tools/test.py
     out = run([sys.executable, 'tools/test.py', project['distill_cfg'], ckpt,
-               '--work-dir', str(tmp_path / 'test'), '--cfg-options',
+               '--work-dir', str(tmp_path / 'test'), '--out',
+               str(tmp_path / 'predictions.pkl'), '--show-dir', 'drawn',
+               '--cfg-options',
                f'test_evaluator.outfile_prefix={tmp_path}/ours'])
     ours = metrics_of(out)
     assert 'coco/bbox_mAP' in ours
+    from mmengine.fileio import load
+    predictions = load(str(tmp_path / 'predictions.pkl'))
+    assert len(predictions) == 2  # the val images
+    assert {'pred_instances', 'img_path'} <= set(predictions[0])
+    drawn = list((tmp_path / 'test').glob('*/drawn/*.jpg'))
+    assert sorted(p.name for p in drawn) == ['val_0.jpg', 'val_1.jpg']
+
+    # no box above the threshold on any image: an empty metric, named
+    proc = subprocess.run(
+        [sys.executable, 'tools/test.py', project['distill_cfg'], ckpt,
+         '--work-dir', str(tmp_path / 'empty'), '--cfg-options',
+         'model.student.test_cfg.rcnn.score_thr=1.1'], cwd=REPO,
+        env=dict(os.environ, PYTHONPATH=REPO), capture_output=True,
+        text=True, timeout=900)
+    assert proc.returncode == 1, proc.stderr[-3000:]
+    assert "the test metric is empty: CocoMetric (prefix 'coco') returned " \
+        'no value' in proc.stderr, proc.stderr[-3000:]
+    assert 'metrics:' not in proc.stdout
 
     exported = str(tmp_path / 'student.pth')
     run([sys.executable, 'tools/export_student.py', ckpt, exported])

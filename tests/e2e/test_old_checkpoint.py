@@ -77,7 +77,7 @@ def test_old_checkpoint_tests_and_exports(old, tmp_path):
     cfg = small_project(root)
     out = tmp_path / 'metrics.json'
     proc = run_tool(python_tool('test.py', cfg, str(ckpt), '--work-dir',
-                                str(tmp_path / 'twd'), '--out', str(out)),
+                                str(tmp_path / 'twd'), '--metrics-out', str(out)),
                     cwd=str(tmp_path))
     assert proc.returncode == 0, proc.stderr[-3000:]
     assert {'top1', 'aux/top1'} <= set(json.loads(out.read_text()))

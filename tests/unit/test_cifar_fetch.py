@@ -79,7 +79,8 @@ def test_offline_error_names_the_archive_to_place(tmp_path, monkeypatch):
     assert 'download cifar-100-python.tar.gz (md5 ' \
         f'{OFFICIAL_ARCHIVE_MD5}) on another machine and place it in ' \
         f'{root}/' in message
-    assert os.listdir(root) == []  # no partial download left behind
+    # no partial download and no empty data root left behind
+    assert not root.exists() and not os.listdir(tmp_path)
 
 
 def test_corrupt_download_or_placed_archive_is_named(tmp_path, monkeypatch):
