@@ -33,6 +33,9 @@ from ...checkpoint.atomic_file import atomic_path, atomic_write_text
 PREEMPTED_EXIT_CODE = 75
 #: a checkpoint's meta key: the batches of its epoch that were trained
 BATCHES_DONE = 'epoch_batches_done'
+#: a checkpoint's meta key: the batches an epoch of the run had (on each
+#: rank), which a mid-epoch resume must find again
+EPOCH_BATCHES = 'epoch_batches'
 STOP_SIGNALS = (signal.SIGTERM, signal.SIGUSR1)
 
 
@@ -56,7 +59,7 @@ class _SkipBatches:
         return islice(iter(self.batch_sampler), self.skip, None)
 
     def __len__(self):
-        return len(self.batch_sampler) - self.skip
+        return max(0, len(self.batch_sampler) - self.skip)
 
 
 def _remaining(loader: DataLoader, skip: int) -> DataLoader:
@@ -101,6 +104,7 @@ class PreemptionHook(Hook):
         self._training = False  # a validation alone is never stopped
         self._previous = {}
         self._skip = 0
+        self._saved_batches = None
         self._whole_loader = None
 
     def _note(self, signum, frame) -> None:
@@ -109,6 +113,8 @@ class PreemptionHook(Hook):
     def after_load_checkpoint(self, runner, checkpoint: dict) -> None:
         if runner.cfg.get('resume'):
             self._skip = checkpoint['meta'].get(BATCHES_DONE, 0)
+            # None in checkpoints of earlier versions
+            self._saved_batches = checkpoint['meta'].get(EPOCH_BATCHES)
 
     def before_train(self, runner) -> None:
         self._training = True
@@ -116,16 +122,37 @@ class PreemptionHook(Hook):
         if threading.current_thread() is threading.main_thread():
             for signum in STOP_SIGNALS:
                 self._previous[signum] = signal.signal(signum, self._note)
+        if self._skip:
+            self._check_epoch_length(runner)
+
+    def _check_epoch_length(self, runner) -> None:
+        """Refuse a mid-epoch resume whose epochs have another number of
+        batches than the run that wrote the checkpoint: the batches skipped
+        would not be the ones trained (images trained twice or never), and
+        an epoch could be left with nothing to train."""
         batches = len(runner.train_dataloader)
-        if self._skip and runner.iter - runner.epoch * batches != self._skip:
-            raise ValueError(
-                f'--resume: the checkpoint was written after batch '
-                f'{self._skip} of epoch {runner.epoch + 1}, at iteration '
-                f'{runner.iter}, but the epochs of this run have {batches} '
-                'batches: the data set, the batch size or the number of '
-                'GPUs differs from the run that wrote it. Resume with that '
-                'set-up, or from an epoch checkpoint (--resume '
-                'WORK_DIR/epoch_<N>.pth).')
+        saved = self._saved_batches
+        if saved is None:
+            # a checkpoint of an earlier version: its iteration tells, except
+            # in the first epoch (where it equals the batches done whatever
+            # the epoch's length) unless the batches done are too many.  All
+            # of them done: stopped after the epoch's last batch
+            fits = runner.iter - runner.epoch * batches == self._skip and \
+                self._skip <= batches
+            of = ''
+        else:
+            fits = saved == batches and self._skip <= batches
+            of = f' of {saved}'
+        if fits:
+            return
+        raise ValueError(
+            f'--resume: the checkpoint was written after batch {self._skip}'
+            f'{of} of epoch {runner.epoch + 1}, at iteration {runner.iter}, '
+            f'but the epochs of this run have {batches} batches: the data '
+            'set, the batch size or the number of GPUs differs from the run '
+            'that wrote it, and its batches done cannot be skipped. Resume '
+            'with that set-up, or from an epoch checkpoint (--resume '
+            'WORK_DIR/epoch_<N>.pth).')
 
     def before_train_epoch(self, runner) -> None:
         if self._skip:
@@ -152,8 +179,9 @@ class PreemptionHook(Hook):
         meta = dict(epoch=runner.epoch, iter=runner.iter + 1)
         # an iteration-based loop skips the trained batches by itself
         if isinstance(runner.train_loop, EpochBasedTrainLoop):
-            meta[BATCHES_DONE] = runner.iter + 1 - runner.epoch * len(
-                self._whole_loader or runner.train_dataloader)
+            batches = len(self._whole_loader or runner.train_dataloader)
+            meta[BATCHES_DONE] = runner.iter + 1 - runner.epoch * batches
+            meta[EPOCH_BATCHES] = batches
         self._stop(runner, meta)
 
     def before_val(self, runner) -> None:
