@@ -36,6 +36,9 @@ BATCHES_DONE = 'epoch_batches_done'
 #: a checkpoint's meta key: the batches an epoch of the run had (on each
 #: rank), which a mid-epoch resume must find again
 EPOCH_BATCHES = 'epoch_batches'
+#: a checkpoint's meta key: written where training was done up to a
+#: validation that had not run yet (the resumed run runs it first)
+VAL_PENDING = 'val_pending'
 STOP_SIGNALS = (signal.SIGTERM, signal.SIGUSR1)
 
 
@@ -105,6 +108,7 @@ class PreemptionHook(Hook):
         self._previous = {}
         self._skip = 0
         self._saved_batches = None
+        self._val_pending = False
         self._whole_loader = None
 
     def _note(self, signum, frame) -> None:
@@ -115,6 +119,7 @@ class PreemptionHook(Hook):
             self._skip = checkpoint['meta'].get(BATCHES_DONE, 0)
             # None in checkpoints of earlier versions
             self._saved_batches = checkpoint['meta'].get(EPOCH_BATCHES)
+            self._val_pending = checkpoint['meta'].get(VAL_PENDING, False)
 
     def before_train(self, runner) -> None:
         self._training = True
@@ -124,6 +129,32 @@ class PreemptionHook(Hook):
                 self._previous[signum] = signal.signal(signum, self._note)
         if self._skip:
             self._check_epoch_length(runner)
+        if self._val_pending:
+            self._val_pending = False
+            self._validate_pending(runner)
+
+    def _validate_pending(self, runner) -> None:
+        """The validation the run that wrote the checkpoint was stopped
+        before (a signal during the epoch's checkpoint save, or just
+        before the validation): run now, before training goes on, so that
+        the run's validations, its best checkpoint and its last metrics
+        are those of an uninterrupted run.  Every other hook's
+        ``before_train`` has run (this hook's priority is VERY_LOW) except
+        those of priority LOWEST; ``RngStateHook`` puts the generators back
+        after it, as after any validation."""
+        step = f'epoch {runner.epoch}' if isinstance(
+            runner.train_loop, EpochBasedTrainLoop) else \
+            f'iteration {runner.iter}'
+        if runner.val_loop is None:
+            runner.logger.warning(
+                f'--resume: the run that wrote the checkpoint stopped before '
+                f'validating {step}, and this config has no validation: '
+                'that validation is left out')
+            return
+        runner.logger.info(
+            f'--resume: validating {step} first: the run that wrote the '
+            'checkpoint stopped before its validation')
+        runner.val_loop.run()
 
     def _check_epoch_length(self, runner) -> None:
         """Refuse a mid-epoch resume whose epochs have another number of
@@ -187,9 +218,12 @@ class PreemptionHook(Hook):
     def before_val(self, runner) -> None:
         # a validation inside training, of which the iterations before it
         # are done (epoch-based: the epoch, resumed with the next one): a
-        # signal noticed here is not kept waiting through it
+        # signal noticed here (e.g. sent while the epoch's checkpoint was
+        # written) is not kept waiting through it; the resumed run runs
+        # this validation first
         if self._training and self._asked_to_stop(True):
-            self._stop(runner, dict(epoch=runner.epoch, iter=runner.iter))
+            self._stop(runner, {'epoch': runner.epoch, 'iter': runner.iter,
+                                VAL_PENDING: True})
 
     def after_val_epoch(self, runner, metrics=None) -> None:
         # a validation inside epoch-based training: the epoch before it is
