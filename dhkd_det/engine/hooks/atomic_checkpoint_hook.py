@@ -31,6 +31,7 @@ from mmengine.registry import HOOKS
 from ...checkpoint.atomic_file import (PARTIAL_SUFFIX, atomic_path,
                                        atomic_write_text)
 from ...checkpoint.read import read_checkpoint
+from ..save_event import before_save_on_every_rank
 
 
 @HOOKS.register_module()
@@ -134,6 +135,8 @@ class AtomicCheckpointHook(CheckpointHook):
                 'resume with --resume.')
 
     def _write(self, runner, filename: str, **kwargs) -> None:
+        # reached by every rank at once: hooks gather what ranks hold
+        before_save_on_every_rank(runner)
         # runner.save_checkpoint writes on the main process only
         if not is_main_process():
             return

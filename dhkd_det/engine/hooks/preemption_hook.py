@@ -27,6 +27,7 @@ from mmengine.runner import EpochBasedTrainLoop
 from torch.utils.data import DataLoader
 
 from ...checkpoint.atomic_file import atomic_path, atomic_write_text
+from ..save_event import before_save_on_every_rank
 
 #: the exit status of a preempted run: sysexits' EX_TEMPFAIL, "a temporary
 #: failure: try again" (tools/slurm_sbatch.sh requeues the job on it)
@@ -256,6 +257,7 @@ class PreemptionHook(Hook):
     def _stop(self, runner, meta: dict) -> None:
         name = f'preempted_iter_{meta["iter"]}.pth'
         path = osp.join(runner.work_dir, name)
+        before_save_on_every_rank(runner)  # every rank stops here
         if is_main_process():
             with atomic_path(path) as tmp:
                 runner.save_checkpoint(runner.work_dir, osp.basename(tmp),
