@@ -1,7 +1,9 @@
 """A 2-process run (tools/dist_train.sh, gloo on the CPU) stopped by SIGTERM
-on every rank, with ``randomness.diff_rank_seed=True`` (each rank draws its
-own augmentation): the resumed run is bit-identical to the uninterrupted
-one: every rank's generators are saved and each rank gets its own back."""
+on every rank: the script exits with the "preempted" status, as one process
+does, though torchrun itself reports a failure; and with
+``randomness.diff_rank_seed=True`` (each rank draws its own augmentation)
+the resumed run is bit-identical to the uninterrupted one: every rank's
+generators are saved and each rank gets its own back."""
 import os.path as osp
 import sys
 
@@ -59,6 +61,15 @@ def preempted(project, tmp_path_factory, request):
     checkpoint (before its validation)."""
     wd = tmp_path_factory.mktemp('preempted') / 'wd'
     return wd, dist_train(project, wd, signal=request.param)
+
+
+@pytest.mark.slow
+def test_preempted_dist_train_exits_with_the_preempted_status(preempted):
+    wd, proc = preempted
+    assert proc.returncode == PREEMPTED_EXIT_CODE, proc.stderr[-5000:]
+    saved = (wd / 'last_checkpoint').read_text()
+    assert osp.basename(saved).startswith('preempted_iter_')
+    assert osp.isfile(saved)
 
 
 @pytest.mark.slow

@@ -41,6 +41,11 @@ EPOCH_BATCHES = 'epoch_batches'
 #: validation that had not run yet (the resumed run runs it first)
 VAL_PENDING = 'val_pending'
 STOP_SIGNALS = (signal.SIGTERM, signal.SIGUSR1)
+#: where set, the file every process of a preempted run writes the
+#: checkpoint's path to: tools/dist_train.sh exits with
+#: ``PREEMPTED_EXIT_CODE`` when it was written, although torchrun itself
+#: reports a failure once a process ended with it
+PREEMPTED_FILE_ENV = 'DHKD_PREEMPTED_FILE'
 
 
 class Preempted(SystemExit):
@@ -269,6 +274,9 @@ class PreemptionHook(Hook):
                 if older != path:
                     os.remove(older)
         barrier()  # every rank ends once the checkpoint is on disk
+        if os.environ.get(PREEMPTED_FILE_ENV):
+            with open(os.environ[PREEMPTED_FILE_ENV], 'w') as f:
+                f.write(f'{path}\n')
         signame = signal.Signals(self._signal).name if self._signal \
             else 'another rank'
         runner.logger.warning(
