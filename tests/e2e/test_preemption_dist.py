@@ -1,10 +1,13 @@
 """A 2-process run (tools/dist_train.sh, gloo on the CPU) stopped by SIGTERM
-on every rank: the script exits with the "preempted" status, as one process
-does, though torchrun itself reports a failure; and with
+on every rank, or to the script's process group: the script exits with the
+"preempted" status, as one process does, though torchrun itself reports a
+failure; and with
 ``randomness.diff_rank_seed=True`` (each rank draws its own augmentation)
 the resumed run is bit-identical to the uninterrupted one: every rank's
 generators are saved and each rank gets its own back."""
+import os
 import os.path as osp
+import subprocess
 import sys
 
 import pytest
@@ -67,6 +70,31 @@ def preempted(project, tmp_path_factory, request):
 def test_preempted_dist_train_exits_with_the_preempted_status(preempted):
     wd, proc = preempted
     assert proc.returncode == PREEMPTED_EXIT_CODE, proc.stderr[-5000:]
+    saved = (wd / 'last_checkpoint').read_text()
+    assert osp.basename(saved).startswith('preempted_iter_')
+    assert osp.isfile(saved)
+
+
+@pytest.mark.slow
+def test_sigterm_to_the_whole_job_exits_with_the_preempted_status(
+        project, tmp_path):
+    """SIGTERM to the process group of tools/dist_train.sh (the shell and
+    torchrun, as scancel or a kill of the job sends it): the shell waits
+    for torchrun, which passes the signal on to its processes; they save
+    and the script exits with 75, not the shell's 143."""
+    root, cfg = project
+    wd = tmp_path / 'wd'
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join(
+        [REPO, osp.join(REPO, 'tests'), os.environ.get('PYTHONPATH', '')]),
+        PORT=str(free_port()), PYTHON=sys.executable,
+        DHKD_SIGNAL='TERM:iter:3:launcher')
+    # its own process group, which the signal goes to (not this one)
+    proc = subprocess.run(
+        ['bash', osp.join(REPO, 'tools', 'dist_train.sh'), cfg, '2',
+         '--work-dir', str(wd)], cwd=str(root), env=env, capture_output=True,
+        text=True, timeout=600, start_new_session=True)
+    assert proc.returncode == PREEMPTED_EXIT_CODE, proc.stderr[-5000:]
+    assert 'SIGTERM: waiting for the processes to save' in proc.stderr
     saved = (wd / 'last_checkpoint').read_text()
     assert osp.basename(saved).startswith('preempted_iter_')
     assert osp.isfile(saved)
