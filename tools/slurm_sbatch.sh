@@ -13,30 +13,34 @@
 # sends the tasks SIGUSR1; train.py saves and exits with 75 ("preempted"),
 # and this script requeues the job.  Every start runs train.py --resume: the
 # newest complete checkpoint of WORK_DIR is continued (none: a fresh start).
+# Every argument is passed on as given (paths and --cfg-options values may
+# hold spaces); SRUN_ARGS is split on spaces into srun options.
 #SBATCH --requeue
 #SBATCH --open-mode=append
 set -x
 CONFIG=$1
 WORK_DIR=$2
+shift 2
 SIGNAL_LEAD=${SIGNAL_LEAD:-180}
-SRUN_ARGS=${SRUN_ARGS:-""}
-PY_ARGS=${@:3}
+PYTHON=${PYTHON:-python}
+read -r -a SRUN_OPTIONS <<< "${SRUN_ARGS:-}"
 PREEMPTED=75  # dhkd_det.engine.hooks.preemption_hook.PREEMPTED_EXIT_CODE
+REPO=${SLURM_SUBMIT_DIR:-.}
 
 # slurm sends SIGTERM to this shell too: it must outlive the tasks' save
 trap 'echo "SIGTERM: waiting for the tasks to save"' TERM
-PYTHONPATH="${SLURM_SUBMIT_DIR:-.}":$PYTHONPATH \
-srun --kill-on-bad-exit=1 --signal=USR1@${SIGNAL_LEAD} ${SRUN_ARGS} \
-    python -u "${SLURM_SUBMIT_DIR:-.}/tools/train.py" ${CONFIG} \
-    --work-dir=${WORK_DIR} --launcher=slurm --resume ${PY_ARGS} &
+PYTHONPATH="$REPO${PYTHONPATH:+:$PYTHONPATH}" \
+srun --kill-on-bad-exit=1 --signal=USR1@"$SIGNAL_LEAD" "${SRUN_OPTIONS[@]}" \
+    "$PYTHON" -u "$REPO/tools/train.py" "$CONFIG" \
+    --work-dir="$WORK_DIR" --launcher=slurm --resume "$@" &
 SRUN_PID=$!
 # `wait` returns early when a trapped signal arrives: wait until srun ends
 while true; do
-    wait ${SRUN_PID}
+    wait "$SRUN_PID"
     STATUS=$?
-    kill -0 ${SRUN_PID} 2>/dev/null || break
+    kill -0 "$SRUN_PID" 2>/dev/null || break
 done
-if [ "${STATUS}" -eq "${PREEMPTED}" ]; then
-    scontrol requeue "${SLURM_JOB_ID}"
+if [ "$STATUS" -eq "$PREEMPTED" ]; then
+    scontrol requeue "$SLURM_JOB_ID"
 fi
-exit ${STATUS}
+exit "$STATUS"

@@ -133,3 +133,29 @@ def test_kill_while_recording_a_new_best_keeps_file_and_record_agreeing(
         str(wd / 'best_rising_epoch_2.pth'), 2)
     assert sorted(f for f in os.listdir(wd) if f.startswith('best_')) == [
         'best_rising_epoch_2.pth']
+
+
+@pytest.mark.parametrize('fault', ['kill', 'raise'])
+def test_fault_while_the_first_best_is_recorded_keeps_file_and_record_agreeing(
+        setup, tmp_path, fault):
+    """Killed, or out of disk, while epoch_1.pth is written the second time
+    to record the run's first best: the checkpoint left records no best,
+    and the resumed run takes the best file on disk as its best (its score
+    1 is not beaten by the resumed process's first validation, which
+    scores 1 again) instead of starting the record afresh beside it."""
+    root, cfg = setup
+    wd = tmp_path / 'wd'
+    proc = train(cfg, wd, tmp_path, fault=f'{fault}:epoch_1.pth:2')
+    assert proc.returncode != 0
+    assert (wd / 'best_rising_epoch_1.pth').is_file()
+    info = torch.load(wd / 'epoch_1.pth')['message_hub']['runtime_info']
+    assert 'best_ckpt' not in info
+
+    proc = train(cfg, wd, tmp_path, '--resume')
+    out = proc.stdout + proc.stderr
+    assert proc.returncode == 0, out[-5000:]
+    assert 'resumed epoch: 1' in out
+    assert best_record(wd / 'epoch_2.pth') == (
+        str(wd / 'best_rising_epoch_1.pth'), 1)
+    assert sorted(f for f in os.listdir(wd) if f.startswith('best_')) == [
+        'best_rising_epoch_1.pth']

@@ -35,3 +35,28 @@ def test_signal_mid_epoch_saves_and_resume_finishes_the_run(tmp_path, name):
     assert 'resuming epoch 2 after its batch 1' in out
     # interval=10: the end of the run is saved, at the uninterrupted count
     assert torch.load(wd / 'epoch_2.pth')['meta']['iter'] == 6
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize('batch_size', [8, 48])
+def test_resume_in_epoch_1_with_other_batches_per_epoch_is_refused(
+        tmp_path, batch_size):
+    """Stopped after batch 1 of epoch 1 (3 batches an epoch), resumed with
+    6 batches an epoch (images would train twice) or 1 (the epoch would
+    train nothing): refused, as a resize later in the run is."""
+    cfg = small_project(tmp_path, extra=EXTRA, n_train=48)
+    wd = tmp_path / 'wd'
+    proc = train_signalled(cfg, wd, tmp_path, signal='TERM:iter:1')
+    assert proc.returncode == PREEMPTED_EXIT_CODE, proc.stderr[-5000:]
+    meta = torch.load(wd / 'preempted_iter_1.pth')['meta']
+    assert (meta['epoch'], meta['epoch_batches_done']) == (0, 1)
+
+    proc = train_signalled(cfg, wd, tmp_path, '--resume', '--cfg-options',
+                           f'train_dataloader.batch_size={batch_size}')
+    assert proc.returncode not in (0, PREEMPTED_EXIT_CODE), \
+        proc.stderr[-5000:]
+    assert 'written after batch 1 of 3 of epoch 1' in proc.stderr
+    assert f'the epochs of this run have {48 // batch_size} batches' in \
+        proc.stderr
+    assert 'Epoch(train)' not in proc.stdout + proc.stderr
+    assert not (wd / 'epoch_1.pth').exists()

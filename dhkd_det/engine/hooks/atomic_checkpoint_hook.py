@@ -13,7 +13,9 @@ A new best checkpoint is written, then the last checkpoint that records it,
 and only then is the previous best deleted.  A kill between these steps
 leaves two best files; the newest of them is the best (each is written only
 when it beats the one before), so a resumed run records that one and deletes
-the other.
+the other.  A kill (or a full disk) while the run's first best is recorded
+leaves a best file beside a checkpoint that records none: the resumed run
+records that file, with the score it holds.
 """
 import glob
 import os
@@ -29,6 +31,7 @@ from mmengine.registry import HOOKS
 from ...checkpoint.atomic_file import (PARTIAL_SUFFIX, atomic_path,
                                        atomic_write_text)
 from ...checkpoint.read import read_checkpoint
+from ..save_event import before_save_on_every_rank
 
 
 @HOOKS.register_module()
@@ -55,39 +58,64 @@ class AtomicCheckpointHook(CheckpointHook):
 
     def _reconcile_best(self, runner) -> None:
         """Make each best-checkpoint record of a resumed run name the newest
-        best file of its metric, and delete the older ones."""
+        best file of its metric, and delete the older ones.
+
+        The record may be missing altogether: a run stopped while it
+        recorded its first best leaves a best file beside a checkpoint that
+        names none, and the resumed run would otherwise start the record
+        afresh and keep a second best file beside the first.  Only files of
+        the steps the resumed checkpoint had reached count (a later one is
+        of a run resumed here from an earlier checkpoint)."""
+        if not self.save_best or runner.iter == 0:  # nothing trained yet
+            return
         hub = runner.message_hub
+        single = len(self.key_indicators) == 1
+        reached = runner.epoch if self.by_epoch else runner.iter
         step = re.escape(self.filename_tmpl).replace(r'\{\}', r'(\d+)')
-        for ckpt_key, recorded in list(hub.runtime_info.items()):
-            if not ckpt_key.startswith('best_ckpt') or not recorded:
-                continue
-            # '<folder>/best_<metric>_epoch_3.pth' -> 'best_<metric>_'
-            match = re.fullmatch(f'(best_.*_){step}', osp.basename(recorded))
-            if match is None:
-                continue
-            same_metric = re.compile(re.escape(match.group(1)) + step)
-            files = sorted(
-                (int(m.group(1)), osp.join(self.out_dir, name))
-                for name in os.listdir(self.out_dir)
-                for m in [same_metric.fullmatch(name)] if m)
+        best_files = {}  # the metric's part of the name -> [(step, path)]
+        for name in os.listdir(self.out_dir):
+            match = re.fullmatch(f'best_(.+)_{step}', name)
+            if match and int(match.group(2)) <= reached:
+                best_files.setdefault(match.group(1), []).append(
+                    (int(match.group(2)), osp.join(self.out_dir, name)))
+        for key_indicator in self.key_indicators:
+            ckpt_key = 'best_ckpt' if single else f'best_ckpt_{key_indicator}'
+            score_key = 'best_score' + ckpt_key[len('best_ckpt'):]
+            recorded = hub.get_info(ckpt_key)
+            if key_indicator != 'auto':
+                metric = key_indicator.replace('/', '_')
+            elif recorded:  # 'auto': the metric is known from its file
+                metric = re.fullmatch(f'best_(.+)_{step}',
+                                      osp.basename(recorded))
+                metric = metric and metric.group(1)
+            else:
+                metric = next(iter(best_files)) if len(best_files) == 1 \
+                    else None
+            files = sorted(best_files.get(metric, []))
             if not files:
                 continue
             newest = files[-1][1]
             if newest != recorded:
-                score_key = 'best_score' + ckpt_key[len('best_ckpt'):]
                 own = read_checkpoint(newest, 'best checkpoint', mmap=True)
+                score = own['message_hub']['runtime_info'].get(score_key)
+                if score is None:
+                    raise ValueError(
+                        f'{newest} records no {score_key}: it was not '
+                        f'written as the best checkpoint of {key_indicator} '
+                        'of this run. Move it out of '
+                        f'{self.out_dir}, then --resume again.')
                 hub.update_info(ckpt_key, newest)
-                hub.update_info(score_key, own['message_hub'][
-                    'runtime_info'][score_key])
-                if ckpt_key == 'best_ckpt':
+                hub.update_info(score_key, score)
+                if single:
                     self.best_ckpt_path = newest
                 else:
-                    self.best_ckpt_path_dict[
-                        ckpt_key[len('best_ckpt_'):]] = newest
+                    self.best_ckpt_path_dict[key_indicator] = newest
+                why = 'was stopped before it recorded it' if recorded else \
+                    'was stopped while it recorded its first best'
                 runner.logger.info(
                     f'{newest} is the newest best checkpoint (the run that '
-                    'wrote it was stopped before it recorded it): it is the '
-                    'best from now on')
+                    f'wrote it {why}): it is the best from now on, with '
+                    f'{key_indicator} {score}')
             for _, older in files[:-1]:
                 self._remove(runner, older)
 
@@ -107,6 +135,8 @@ class AtomicCheckpointHook(CheckpointHook):
                 'resume with --resume.')
 
     def _write(self, runner, filename: str, **kwargs) -> None:
+        # reached by every rank at once: hooks gather what ranks hold
+        before_save_on_every_rank(runner)
         # runner.save_checkpoint writes on the main process only
         if not is_main_process():
             return

@@ -27,13 +27,25 @@ from mmengine.runner import EpochBasedTrainLoop
 from torch.utils.data import DataLoader
 
 from ...checkpoint.atomic_file import atomic_path, atomic_write_text
+from ..save_event import before_save_on_every_rank
 
 #: the exit status of a preempted run: sysexits' EX_TEMPFAIL, "a temporary
 #: failure: try again" (tools/slurm_sbatch.sh requeues the job on it)
 PREEMPTED_EXIT_CODE = 75
 #: a checkpoint's meta key: the batches of its epoch that were trained
 BATCHES_DONE = 'epoch_batches_done'
+#: a checkpoint's meta key: the batches an epoch of the run had (on each
+#: rank), which a mid-epoch resume must find again
+EPOCH_BATCHES = 'epoch_batches'
+#: a checkpoint's meta key: written where training was done up to a
+#: validation that had not run yet (the resumed run runs it first)
+VAL_PENDING = 'val_pending'
 STOP_SIGNALS = (signal.SIGTERM, signal.SIGUSR1)
+#: where set, the file every process of a preempted run writes the
+#: checkpoint's path to: tools/dist_train.sh exits with
+#: ``PREEMPTED_EXIT_CODE`` when it was written, although torchrun itself
+#: reports a failure once a process ended with it
+PREEMPTED_FILE_ENV = 'DHKD_PREEMPTED_FILE'
 
 
 class Preempted(SystemExit):
@@ -56,7 +68,7 @@ class _SkipBatches:
         return islice(iter(self.batch_sampler), self.skip, None)
 
     def __len__(self):
-        return len(self.batch_sampler) - self.skip
+        return max(0, len(self.batch_sampler) - self.skip)
 
 
 def _remaining(loader: DataLoader, skip: int) -> DataLoader:
@@ -101,6 +113,8 @@ class PreemptionHook(Hook):
         self._training = False  # a validation alone is never stopped
         self._previous = {}
         self._skip = 0
+        self._saved_batches = None
+        self._val_pending = False
         self._whole_loader = None
 
     def _note(self, signum, frame) -> None:
@@ -109,6 +123,9 @@ class PreemptionHook(Hook):
     def after_load_checkpoint(self, runner, checkpoint: dict) -> None:
         if runner.cfg.get('resume'):
             self._skip = checkpoint['meta'].get(BATCHES_DONE, 0)
+            # None in checkpoints of earlier versions
+            self._saved_batches = checkpoint['meta'].get(EPOCH_BATCHES)
+            self._val_pending = checkpoint['meta'].get(VAL_PENDING, False)
 
     def before_train(self, runner) -> None:
         self._training = True
@@ -116,16 +133,63 @@ class PreemptionHook(Hook):
         if threading.current_thread() is threading.main_thread():
             for signum in STOP_SIGNALS:
                 self._previous[signum] = signal.signal(signum, self._note)
+        if self._skip:
+            self._check_epoch_length(runner)
+        if self._val_pending:
+            self._val_pending = False
+            self._validate_pending(runner)
+
+    def _validate_pending(self, runner) -> None:
+        """The validation the run that wrote the checkpoint was stopped
+        before (a signal during the epoch's checkpoint save, or just
+        before the validation): run now, before training goes on, so that
+        the run's validations, its best checkpoint and its last metrics
+        are those of an uninterrupted run.  Every other hook's
+        ``before_train`` has run (this hook's priority is VERY_LOW) except
+        those of priority LOWEST; ``RngStateHook`` puts the generators back
+        after it, as after any validation."""
+        step = f'epoch {runner.epoch}' if isinstance(
+            runner.train_loop, EpochBasedTrainLoop) else \
+            f'iteration {runner.iter}'
+        if runner.val_loop is None:
+            runner.logger.warning(
+                f'--resume: the run that wrote the checkpoint stopped before '
+                f'validating {step}, and this config has no validation: '
+                'that validation is left out')
+            return
+        runner.logger.info(
+            f'--resume: validating {step} first: the run that wrote the '
+            'checkpoint stopped before its validation')
+        runner.val_loop.run()
+
+    def _check_epoch_length(self, runner) -> None:
+        """Refuse a mid-epoch resume whose epochs have another number of
+        batches than the run that wrote the checkpoint: the batches skipped
+        would not be the ones trained (images trained twice or never), and
+        an epoch could be left with nothing to train."""
         batches = len(runner.train_dataloader)
-        if self._skip and runner.iter - runner.epoch * batches != self._skip:
-            raise ValueError(
-                f'--resume: the checkpoint was written after batch '
-                f'{self._skip} of epoch {runner.epoch + 1}, at iteration '
-                f'{runner.iter}, but the epochs of this run have {batches} '
-                'batches: the data set, the batch size or the number of '
-                'GPUs differs from the run that wrote it. Resume with that '
-                'set-up, or from an epoch checkpoint (--resume '
-                'WORK_DIR/epoch_<N>.pth).')
+        saved = self._saved_batches
+        if saved is None:
+            # a checkpoint of an earlier version: its iteration tells, except
+            # in the first epoch (where it equals the batches done whatever
+            # the epoch's length) unless the batches done are too many.  All
+            # of them done: stopped after the epoch's last batch
+            fits = runner.iter - runner.epoch * batches == self._skip and \
+                self._skip <= batches
+            of = ''
+        else:
+            fits = saved == batches and self._skip <= batches
+            of = f' of {saved}'
+        if fits:
+            return
+        raise ValueError(
+            f'--resume: the checkpoint was written after batch {self._skip}'
+            f'{of} of epoch {runner.epoch + 1}, at iteration {runner.iter}, '
+            f'but the epochs of this run have {batches} batches: the data '
+            'set, the batch size or the number of GPUs differs from the run '
+            'that wrote it, and its batches done cannot be skipped. Resume '
+            'with that set-up, or from an epoch checkpoint (--resume '
+            'WORK_DIR/epoch_<N>.pth).')
 
     def before_train_epoch(self, runner) -> None:
         if self._skip:
@@ -152,16 +216,20 @@ class PreemptionHook(Hook):
         meta = dict(epoch=runner.epoch, iter=runner.iter + 1)
         # an iteration-based loop skips the trained batches by itself
         if isinstance(runner.train_loop, EpochBasedTrainLoop):
-            meta[BATCHES_DONE] = runner.iter + 1 - runner.epoch * len(
-                self._whole_loader or runner.train_dataloader)
+            batches = len(self._whole_loader or runner.train_dataloader)
+            meta[BATCHES_DONE] = runner.iter + 1 - runner.epoch * batches
+            meta[EPOCH_BATCHES] = batches
         self._stop(runner, meta)
 
     def before_val(self, runner) -> None:
         # a validation inside training, of which the iterations before it
         # are done (epoch-based: the epoch, resumed with the next one): a
-        # signal noticed here is not kept waiting through it
+        # signal noticed here (e.g. sent while the epoch's checkpoint was
+        # written) is not kept waiting through it; the resumed run runs
+        # this validation first
         if self._training and self._asked_to_stop(True):
-            self._stop(runner, dict(epoch=runner.epoch, iter=runner.iter))
+            self._stop(runner, {'epoch': runner.epoch, 'iter': runner.iter,
+                                VAL_PENDING: True})
 
     def after_val_epoch(self, runner, metrics=None) -> None:
         # a validation inside epoch-based training: the epoch before it is
@@ -194,6 +262,7 @@ class PreemptionHook(Hook):
     def _stop(self, runner, meta: dict) -> None:
         name = f'preempted_iter_{meta["iter"]}.pth'
         path = osp.join(runner.work_dir, name)
+        before_save_on_every_rank(runner)  # every rank stops here
         if is_main_process():
             with atomic_path(path) as tmp:
                 runner.save_checkpoint(runner.work_dir, osp.basename(tmp),
@@ -205,6 +274,9 @@ class PreemptionHook(Hook):
                 if older != path:
                     os.remove(older)
         barrier()  # every rank ends once the checkpoint is on disk
+        if os.environ.get(PREEMPTED_FILE_ENV):
+            with open(os.environ[PREEMPTED_FILE_ENV], 'w') as f:
+                f.write(f'{path}\n')
         signame = signal.Signals(self._signal).name if self._signal \
             else 'another rank'
         runner.logger.warning(
