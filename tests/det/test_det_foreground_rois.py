@@ -77,18 +77,23 @@ def test_foreground_distils_the_sampled_rois_matched_to_objects(
     assert 0 < int(keep.sum()) < len(keep)  # both kinds were sampled
     assert torch.equal(fg_rois, all_rois[keep])
     assert torch.equal(fg_group.target, all_group.target[keep])
+    # the same RoIs' logits; a smaller batch of RoIs may round the last
+    # bits differently (the GEMM's blocking depends on its size and threads)
     for head in ('main', 'aux'):
-        assert torch.equal(fg_group.logits[head],
-                           all_group.logits[head][keep]), head
+        torch.testing.assert_close(fg_group.logits[head],
+                                   all_group.logits[head][keep],
+                                   rtol=1e-5, atol=1e-5, msg=head)
     # MMDetection's own losses do not change, the distillation's does
     for key, value in every.items():
         if 'binary_kl_norm' not in key:  # a tensor, or one per FPN level
             pairs = zip(value, foreground[key]) if isinstance(
                 value, list) else [(value, foreground[key])]
-            assert all(torch.equal(a.detach(), b.detach())
-                       for a, b in pairs), key
-    assert not torch.equal(every['loss_binary_kl_norm_aux'],
-                           foreground['loss_binary_kl_norm_aux'])
+            for a, b in pairs:
+                torch.testing.assert_close(a.detach(), b.detach(), rtol=1e-5,
+                                           atol=1e-6, msg=key)
+    assert not torch.allclose(every['loss_binary_kl_norm_aux'],
+                              foreground['loss_binary_kl_norm_aux'],
+                              rtol=1e-3)
 
 
 def test_a_batch_without_foreground_adds_zero_distillation(tmp_path):
