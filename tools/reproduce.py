@@ -21,8 +21,8 @@ import sys
 
 sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
 
-from mmengine.config import DictAction  # noqa: E402
 
+from dhkd_det.checks import CfgOptionsAction  # noqa: E402
 from dhkd_det.apis.failed_start import run_tool  # noqa: E402
 from dhkd_det.experiments.slurm import submit_slurm  # noqa: E402
 from dhkd_det.experiments.sweep_preflight import check_cells  # noqa: E402
@@ -39,7 +39,7 @@ def parse_args():
     parser.add_argument('sweep', help='a sweep file, e.g. '
                         'configs/sweeps/cifar100_paper.py')
     parser.add_argument('--out', help='output folder')
-    parser.add_argument('--cfg-options', nargs='+', action=DictAction,
+    parser.add_argument('--cfg-options', nargs='+', action=CfgOptionsAction,
                         default={}, help='overrides for every run (over the '
                         "sweep file's cfg_options)")
     parser.add_argument('--per-gpu', type=int, default=1,

@@ -20,10 +20,10 @@ from types import SimpleNamespace
 
 sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
 
-from mmengine.config import DictAction  # noqa: E402
 from mmengine.dist import get_rank  # noqa: E402
 
 import dhkd_det  # noqa: E402,F401
+from dhkd_det.checks import CfgOptionsAction  # noqa: E402
 from dhkd_det.checkpoint.atomic_file import atomic_write_text  # noqa: E402
 from dhkd_det.utils import unwrapped_model  # noqa: E402
 from dhkd_det.checkpoint.for_test import load_for_test  # noqa: E402
@@ -51,7 +51,7 @@ def parse_args():
         'under the work dir\'s timestamped folder as MMDetection does')
     parser.add_argument('--metrics-out',
                         help='write the metrics to this JSON file')
-    parser.add_argument('--cfg-options', nargs='+', action=DictAction,
+    parser.add_argument('--cfg-options', nargs='+', action=CfgOptionsAction,
                         help='override config keys')
     parser.add_argument('--launcher',
                         choices=['none', 'pytorch', 'slurm', 'mpi'],

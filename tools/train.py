@@ -12,10 +12,10 @@ import sys
 
 sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
 
-from mmengine.config import DictAction  # noqa: E402
 from mmengine.logging import print_log  # noqa: E402
 
 import dhkd_det  # noqa: E402,F401  registers the modules
+from dhkd_det.checks import CfgOptionsAction  # noqa: E402
 from dhkd_det.checks import check_label_range, check_preflight  # noqa: E402
 from dhkd_det.checkpoint import check_load_from, check_resume  # noqa: E402
 from dhkd_det.apis import (  # noqa: E402
@@ -54,7 +54,7 @@ def parse_args():
         'partly: load the weights whose names and shapes fit and keep the '
         'rest at their initialisation (logged). Without it such a '
         'checkpoint is refused')
-    parser.add_argument('--cfg-options', nargs='+', action=DictAction,
+    parser.add_argument('--cfg-options', nargs='+', action=CfgOptionsAction,
                         help='override config keys, e.g. '
                         'model.teacher_ckpt=PATH train_cfg.max_epochs=10')
     parser.add_argument('--launcher',

@@ -5,7 +5,7 @@ from typing import Sequence
 
 from mmengine.config import Config
 
-from .cfg_options import check_cfg_options
+from .cfg_options import CfgOptionsAction, check_cfg_options
 from .coco import audit_coco_datasets
 from .data_root import check_data_roots
 from .labels import check_label_range

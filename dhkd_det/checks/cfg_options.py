@@ -1,11 +1,28 @@
 """``--cfg-options`` checked against the config before it is merged: a key
 one typo away from an existing one, or a model argument the module type
-does not take, is named with the fix."""
+does not take, is named with the fix; and parsed without losing the
+spaces of a single value (``CfgOptionsAction``)."""
 import difflib
 import inspect
 
-from mmengine.config import Config
+from mmengine.config import Config, DictAction
 from mmengine.registry import MODELS
+
+
+class CfgOptionsAction(DictAction):
+    """MMEngine's ``DictAction`` (``KEY=VALUE``, lists as ``KEY=a,b`` or
+    ``KEY=[a,b]``), except that a single value keeps its spaces: MMEngine's
+    removes every space from every value, so
+    ``model.teacher_ckpt=/data/my runs/t.pth`` became ``/data/myruns/t.pth``
+    and the run looked for a file that does not exist.  Values with brackets
+    or commas are lists and parse as MMEngine parses them."""
+
+    @staticmethod
+    def _parse_iterable(val: str):
+        text = val.strip('\'"')
+        if ',' in text or text.strip().startswith(('[', '(')):
+            return DictAction._parse_iterable(val)
+        return DictAction._parse_int_float_bool(text)
 
 
 def check_cfg_options(cfg: Config, options: dict) -> None:

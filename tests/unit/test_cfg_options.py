@@ -6,7 +6,7 @@ import pytest
 from mmengine.config import Config
 
 from cls_utils import REPO
-from dhkd_det.checks import check_cfg_options
+from dhkd_det.checks import CfgOptionsAction, check_cfg_options
 
 CONFIG = osp.join(REPO, 'configs', 'dhkd', 'cifar100_res32x4_res8x4.py')
 
@@ -39,3 +39,19 @@ def test_an_argument_close_to_a_key_is_no_typo(cfg):
 
 def test_new_top_level_keys_pass(cfg):
     check_cfg_options(cfg, {'randomness': dict(seed=1)})
+
+
+def test_a_value_keeps_its_spaces():
+    """MMEngine's DictAction drops every space of a value: a teacher in
+    ``/data/my runs/`` was looked for in ``/data/myruns/``."""
+    import argparse
+    parser = argparse.ArgumentParser()
+    parser.add_argument('--cfg-options', nargs='+', action=CfgOptionsAction)
+    args = parser.parse_args([
+        '--cfg-options', 'model.teacher_ckpt=/data/my runs/t.pth',
+        'work_dir="a b"', 'train_cfg.max_epochs=3', 'x.flag=false',
+        'x.list=[1, 2]', 'x.pair=(a, b)', 'x.csv=1,2'])
+    assert args.cfg_options == {
+        'model.teacher_ckpt': '/data/my runs/t.pth', 'work_dir': 'a b',
+        'train_cfg.max_epochs': 3, 'x.flag': False, 'x.list': [1, 2],
+        'x.pair': ('a', 'b'), 'x.csv': [1, 2]}

@@ -24,8 +24,8 @@ import time
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 sys.path.insert(0, REPO)
 
-from mmengine.config import DictAction  # noqa: E402
 
+from dhkd_det.checks import CfgOptionsAction  # noqa: E402
 from dhkd_det.apis import RunFailed  # noqa: E402
 from dhkd_det.experiments.ablation import (DEFAULT_VARIANTS, RENAMED,  # noqa
                                            VARIANTS, run_ablation)
@@ -42,7 +42,7 @@ def parse_args():
                         help='also run DHKD with gradient alignment')
     parser.add_argument('--seeds', nargs='+', type=int, default=[0])
     parser.add_argument('--out', help='output folder')
-    parser.add_argument('--cfg-options', nargs='+', action=DictAction,
+    parser.add_argument('--cfg-options', nargs='+', action=CfgOptionsAction,
                         default={}, help='overrides for every run')
     return parser.parse_args()
 

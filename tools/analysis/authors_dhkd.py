@@ -28,8 +28,8 @@ import sys
 sys.path.insert(0, osp.dirname(osp.dirname(osp.dirname(osp.abspath(
     __file__)))))
 
-from mmengine.config import DictAction  # noqa: E402
 
+from dhkd_det.checks import CfgOptionsAction  # noqa: E402
 from dhkd_det.experiments.authors_code import VARIANTS, compare  # noqa
 
 
@@ -55,7 +55,7 @@ def parse_args():
     parser.add_argument('--pair', help='the pair\'s folder name in '
                         "--ours-from (default: the config's file name "
                         'without cifar100_)')
-    parser.add_argument('--cfg-options', nargs='+', action=DictAction,
+    parser.add_argument('--cfg-options', nargs='+', action=CfgOptionsAction,
                         default={}, help='overrides for both sides')
     return parser.parse_args()
 
