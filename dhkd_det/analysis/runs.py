@@ -4,8 +4,10 @@ resumed run adding a session), the merged config it dumped, and the log's
 time stamps."""
 import glob
 import json
+import os
 import os.path as osp
 import re
+import time
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Dict, List, Optional
@@ -82,6 +84,26 @@ def read_run(work_dir: str, live: bool = False) -> Run:
 
 
 def _log_span(session_dir: str) -> float:
+    """A session's wall time: from the first to the last time stamp of its
+    log, or, where the log holds fewer than two (a run logging at WARNING),
+    from the session's start (its folder's name, MMEngine's local time
+    stamp) to its last written file; 0 when neither is known."""
+    span = _stamp_span(session_dir)
+    return span if span > 0 else _file_span(session_dir)
+
+
+def _file_span(session_dir: str) -> float:
+    try:
+        start = time.mktime(time.strptime(osp.basename(session_dir),
+                                          '%Y%m%d_%H%M%S'))
+    except ValueError:
+        return 0.0
+    ends = [osp.getmtime(osp.join(root, name))
+            for root, _, names in os.walk(session_dir) for name in names]
+    return max(0.0, max(ends) - start) if ends else 0.0
+
+
+def _stamp_span(session_dir: str) -> float:
     """Seconds between the first and last time stamp of a session's log."""
     logs = glob.glob(osp.join(session_dir, '*.log'))
     stamps = []

@@ -1,6 +1,7 @@
-"""One Markdown row per run: config, method, student / teacher, epochs,
-best and last top-1 of each head, wall time; and the one table writer
-(Markdown, CSV) every results table of the package goes through."""
+"""One Markdown row per run: config, method, student / teacher, seed,
+epochs, best and last top-1 of each head, wall time, work dir (or the same
+as numbers for CSV: ``summarize(run, numeric=True)``); and the one table
+writer (Markdown, CSV) every results table of the package goes through."""
 import csv
 import io
 import os.path as osp
@@ -11,7 +12,7 @@ from .runs import Run
 
 HEAD_KEYS = (('main', 'top1'), ('aux', 'aux/top1'),
              ('teacher', 'teacher/top1'), ('bbox mAP', 'coco/bbox_mAP'))
-COLUMNS = ('config', 'method', 'student', 'teacher', 'epochs')
+COLUMNS = ('config', 'method', 'student', 'teacher', 'seed', 'epochs')
 
 
 def _config(run: Run):
@@ -46,7 +47,11 @@ def describe_method(model: dict, optim_wrapper: Optional[dict]) -> str:
     return method
 
 
-def summarize(run: Run) -> Dict[str, str]:
+def summarize(run: Run, numeric: bool = False) -> Dict[str, object]:
+    """The run's row: strings for Markdown (``'72.10 / 71.85'``, ``'2m
+    55s'``, '-' for an unknown wall time), or with ``numeric`` one number a
+    column (``main best``, ``main last``, ``wall seconds``; empty where
+    unknown) for a CSV that spreadsheets read as numbers."""
     cfg = _config(run)
     model = cfg.model if cfg is not None else {}
     epochs = max((r.get('epoch', 0) for r in run.train), default=0)
@@ -57,16 +62,40 @@ def summarize(run: Run) -> Dict[str, str]:
                                if cfg is not None else None),
         student=_arch(model.get('student')),
         teacher=_arch(model.get('teacher')),
+        seed=_seed(cfg),
         epochs=str(epochs or len(run.val)))
+    row: Dict[str, object] = dict(row)
     for head, key in HEAD_KEYS:
         _, values = run.series('val', key)
-        if values:
+        if values and numeric:
+            row[f'{head} best'] = round(max(values), 4)
+            row[f'{head} last'] = round(values[-1], 4)
+        elif values:
             row[f'{head} best / last'] = f'{max(values):.2f} / ' \
                 f'{values[-1]:.2f}'
-    minutes, seconds = divmod(int(round(run.wall_seconds)), 60)
-    row['wall time'] = f'{minutes // 60}h {minutes % 60:02d}m' if \
-        minutes >= 60 else f'{minutes}m {seconds:02d}s'
+    if numeric:
+        row['epochs'] = int(row['epochs'])
+        row['seed'] = '' if row['seed'] == '-' else int(row['seed'])
+        row['wall seconds'] = round(run.wall_seconds) or ''
+    else:
+        row['wall time'] = _duration(run.wall_seconds)
+    row['work dir'] = run.work_dir
     return row
+
+
+def _seed(cfg) -> str:
+    seed = (cfg.get('randomness') or {}).get('seed') if cfg is not None \
+        else None
+    return '-' if seed is None else str(seed)
+
+
+def _duration(seconds: float) -> str:
+    """'2m 55s', '1h 04m'; '-' when the run's logs did not say."""
+    if seconds <= 0:
+        return '-'
+    minutes, seconds = divmod(int(round(seconds)), 60)
+    return f'{minutes // 60}h {minutes % 60:02d}m' if minutes >= 60 else \
+        f'{minutes}m {seconds:02d}s'
 
 
 def table_columns(rows: Sequence[Dict[str, str]],

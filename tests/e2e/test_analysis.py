@@ -1,7 +1,9 @@
 """The curves and the results table on real work dirs: two short runs of
 the real tools (DHKD and the KD baseline), each drawing its curves when it
 ends, then overlaid and summarised by the tools in tools/analysis."""
+import csv
 import os.path as osp
+import re
 
 import pytest
 
@@ -60,11 +62,28 @@ def test_summarize_prints_one_row_per_run(runs):
     root, work_dirs = runs
     proc = run_tool(python_tool(
         'analysis/summarize.py', *map(str, work_dirs), str(root / 'data'),
-        '--out', str(root / 'table.md')), cwd=str(root))
+        '--out', str(root / 'table.md'), '--csv', str(root / 'table.csv')),
+        cwd=str(root))
     out = check(proc)
     lines = [ln for ln in proc.stdout.splitlines() if ln.startswith('|')]
     assert lines[0].startswith('| config | method | student | teacher | '
-                               'epochs | main best / last | aux best / last')
+                               'seed | epochs | main best / last | '
+                               'aux best / last')
+    columns = [c.strip() for c in lines[0].strip('|').split('|')]
+    for line, work_dir in zip(lines[2:], work_dirs):
+        cells = dict(zip(columns, (c.strip() for c in
+                                   line.strip('|').split('|'))))
+        assert cells['work dir'] == str(work_dir)
+        # measured, not the '0m 00s' every run used to get
+        assert re.fullmatch(r'\d+m \d\ds', cells['wall time']), cells
+        assert cells['wall time'] != '0m 00s'
+    with open(root / 'table.csv', newline='') as f:
+        rows = list(csv.DictReader(f))
+    assert [r['work dir'] for r in rows] == [str(w) for w in work_dirs]
+    for row in rows:  # one number a column
+        assert 0 <= float(row['main best']) <= 100
+        assert float(row['main last']) <= float(row['main best'])
+        assert int(row['wall seconds']) > 0 and int(row['epochs']) == 2
     dhkd, kd = lines[2], lines[3]
     assert 'BinaryKLNormLoss on aux + GA' in dhkd and '| 2 |' in dhkd
     assert 'KDLoss on main' in kd and '| resnet8 | resnet8 |' in kd

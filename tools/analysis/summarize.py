@@ -1,5 +1,6 @@
 """Print one Markdown table of runs: config, method, student / teacher,
-epochs, best and last top-1 of each head (and bbox mAP), wall time.
+seed, epochs, best and last top-1 of each head (and bbox mAP), wall time and
+work dir; --csv writes the same runs one number a column.
 
     python tools/analysis/summarize.py work_dirs/* [--out results.md] \
         [--csv results.csv]
@@ -23,12 +24,13 @@ def main():
     parser.add_argument('--out', help='also write the table to this file')
     parser.add_argument('--csv', help='also write the table as CSV here')
     args = parser.parse_args()
-    rows = []
+    runs = []
     for work_dir in args.work_dirs:
         try:
-            rows.append(summarize(read_run(work_dir)))
+            runs.append(read_run(work_dir))
         except FileNotFoundError as err:
             print(f'skipped: {err}', file=sys.stderr)
+    rows = [summarize(run) for run in runs]
     if not rows:
         sys.exit('no runs found')
     table = markdown_table(rows)
@@ -38,7 +40,8 @@ def main():
             f.write(table + '\n')
     if args.csv:
         with open(args.csv, 'w') as f:
-            f.write(csv_table(rows))
+            f.write(csv_table([summarize(run, numeric=True)
+                               for run in runs]))
 
 
 if __name__ == '__main__':
