@@ -343,17 +343,50 @@ _named: set = set()
 
 def warn_dropped(ann_file: str, data: Optional[dict] = None,
                  classes: Optional[Sequence[str]] = None,
-                 key: str = '') -> None:
+                 key: str = '', max_dropped: Optional[float] = None) -> None:
     """Log ``describe_dropped``'s warning for ``ann_file``, once per file
-    and classes in a process."""
+    and classes in a process; with ``max_dropped`` (a share of the file's
+    annotations, 0 for none) more silent drops than that stop the run."""
+    check_max_dropped(max_dropped)
+    data = data or read_coco(ann_file)
+    text = describe_dropped(ann_file, data, classes, key)
+    if text and max_dropped is not None:
+        dropped = dropped_annotations(data, classes)
+        unread = sum(len(dropped[r]) for r in ('orphan', 'small', 'outside'))
+        total = max(len(data['annotations']), 1)
+        if unread / total > max_dropped:
+            raise ValueError(
+                f'{text} That is {unread / total:.1%} of the file, above '
+                f'CocoAuditHook(max_dropped={max_dropped}): fix the '
+                'annotations named above, or raise max_dropped in the '
+                "config's custom_hooks to train without them.")
     seen = (osp.realpath(ann_file), tuple(classes) if classes else None)
     if seen in _named:
         return
     _named.add(seen)
-    text = describe_dropped(ann_file, data or read_coco(ann_file), classes,
-                            key)
     if text:
         print_log(text, 'current', logging.WARNING)
+
+
+def check_max_dropped(max_dropped) -> None:
+    """``max_dropped`` is None or a share in [0, 1]."""
+    if max_dropped is None:
+        return
+    if isinstance(max_dropped, bool) or \
+            not isinstance(max_dropped, (int, float)) or \
+            not 0 <= max_dropped <= 1:
+        raise ValueError(
+            f'CocoAuditHook(max_dropped={max_dropped!r}): give the share of '
+            "a file's annotations that may be dropped without a message, "
+            'from 0 (none) to 1, or None to only warn')
+
+
+def audit_max_dropped(cfg: Config) -> Optional[float]:
+    """``max_dropped`` of the config's ``CocoAuditHook`` (None: warn only)."""
+    for hook in cfg.get('custom_hooks') or []:
+        if isinstance(hook, dict) and hook.get('type') == 'CocoAuditHook':
+            return hook.get('max_dropped')
+    return None
 
 
 def is_coco_dataset(cls: type) -> bool:
@@ -394,7 +427,7 @@ def audit_coco_datasets(cfg: Config, loaders: Sequence[str]) -> None:
         classes = dataset_classes(cfg, ds)
         if classes:
             check_class_order(ann_file, data, classes, key)
-        warn_dropped(ann_file, data, classes, key)
+        warn_dropped(ann_file, data, classes, key, audit_max_dropped(cfg))
         audit_images(data, img_dir, ann_file, key)
         checked.add(osp.abspath(ann_file))
     evaluator_keys = {'val_dataloader': 'val_evaluator',

@@ -278,3 +278,37 @@ def test_class_names_in_another_order_than_the_file_are_refused(
     assert f'train_dataloader.dataset.metainfo.classes {classes}' in message
     assert f"{f}'s categories are in the order {in_file}" in message
     assert f'metainfo=dict(classes={in_file})' in message
+
+
+def test_max_dropped_turns_silent_drops_into_a_stop(tmp_path):
+    """CocoAuditHook(max_dropped=share): more annotations dropped without a
+    message than that share stops the run, naming them; at or below it, or
+    without the argument, the run only warns."""
+    pytest.importorskip('mmdet')
+    f = write(tmp_path / 'a.json', [ann(1, [2, 2, 10, 10]),
+                                    ann(2, [30, 5, -12, 9]),
+                                    ann(3, [2, 2, 10, 10]),
+                                    ann(4, [2, 2, 10, 10])])
+    (tmp_path / 'a.jpg').write_bytes(JPEG)
+    loader = dict(dataset=dict(type='CocoDataset', ann_file=f,
+                               data_prefix=dict(img=str(tmp_path))))
+
+    def audit(**hook):
+        coco._named.clear()
+        cfg = dict(default_scope='mmdet', train_dataloader=loader,
+                   custom_hooks=[dict(type='CocoAuditHook', **hook)])
+        audit_coco_datasets(Config(cfg), ['train_dataloader'])
+
+    for allowed in (dict(), dict(max_dropped=0.25), dict(max_dropped=1)):
+        audit(**allowed)  # 1 of 4 dropped: a warning, no stop
+    with pytest.raises(ValueError, match=r'(?s)a\.json.*id 2.*25\.0% of the '
+                       r'file.*max_dropped=0\.1'):
+        audit(max_dropped=0.1)
+    with pytest.raises(ValueError, match=r'max_dropped=0\b'):
+        audit(max_dropped=0)
+    for wrong in (-0.1, 2, 'all', True):
+        with pytest.raises(ValueError, match='from 0 .none. to 1'):
+            coco.check_max_dropped(wrong)
+    from dhkd_det.engine.hooks import CocoAuditHook
+    with pytest.raises(ValueError, match='from 0 .none. to 1'):
+        CocoAuditHook(max_dropped=1.5)

@@ -1,11 +1,11 @@
 """CocoAuditHook: the COCO annotation files of a detection run, checked."""
-from typing import List
+from typing import List, Optional
 
 from mmengine.dist import is_main_process
 from mmengine.hooks import Hook
 from mmengine.registry import HOOKS
 
-from ...checks.coco import is_coco_dataset, warn_dropped
+from ...checks.coco import check_max_dropped, is_coco_dataset, warn_dropped
 
 
 def coco_ann_files(dataset) -> List[str]:
@@ -36,8 +36,16 @@ class CocoAuditHook(Hook):
     written for COCO's ``[x, y, w, h]``).  For runs not started by those
     tools, this hook gives the same warning for the training set before
     training (once per file: not again after the tools' audit).
+
+    ``max_dropped``: the share of a file's annotations (0 to 1) that may be
+    dropped that way; above it the run stops before anything is built,
+    naming them (None, the default: warn only).
     """
     priority = 'NORMAL'
+
+    def __init__(self, max_dropped: Optional[float] = None) -> None:
+        check_max_dropped(max_dropped)
+        self.max_dropped = max_dropped
 
     def before_train(self, runner) -> None:
         if not is_main_process():
@@ -45,4 +53,5 @@ class CocoAuditHook(Hook):
         dataset = runner.train_dataloader.dataset
         classes = (getattr(dataset, 'metainfo', None) or {}).get('classes')
         for ann_file in coco_ann_files(dataset):
-            warn_dropped(ann_file, classes=classes)
+            warn_dropped(ann_file, classes=classes,
+                         max_dropped=self.max_dropped)
