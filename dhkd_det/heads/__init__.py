@@ -10,6 +10,8 @@ from .dual_bbox_head import (DualConvFCBBoxHead, DualShared2FCBBoxHead,
                              DualShared4Conv1FCBBoxHead)
 from .dense import (DistillDenseHead, dense_cls_scores, distill_interface,
                     per_prior_logits)
+from .dual_atss_head import DualATSSHead
+from .dual_fcos_head import DualFCOSHead
 from .dual_retina_head import DualRetinaHead
 from .dual_roi_head import (DualCascadeRoIHead, DualStandardRoIHead,
                             SampledRoIs, stage_cls_scores)
@@ -17,7 +19,7 @@ from .dual_roi_head import (DualCascadeRoIHead, DualStandardRoIHead,
 __all__ = [
     'DualConvFCBBoxHead', 'DualShared2FCBBoxHead',
     'DualShared4Conv1FCBBoxHead', 'DualStandardRoIHead', 'DualCascadeRoIHead',
-    'DualRetinaHead', 'DistillDenseHead',
+    'DualRetinaHead', 'DualATSSHead', 'DualFCOSHead', 'DistillDenseHead',
     'SampledRoIs', 'dense_cls_scores', 'distill_interface', 'inputs_of',
     'outputs_of', 'per_prior_logits', 'stage_cls_scores'
 ]
