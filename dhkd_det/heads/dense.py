@@ -14,7 +14,7 @@ one), its recording and its logits come with the mixin.
 """
 from abc import ABCMeta, abstractmethod
 from contextlib import contextmanager
-from typing import Iterator, List, Optional, Sequence, Tuple
+from typing import Iterator, List, Optional, Sequence, Tuple, Union
 
 import torch
 import torch.nn as nn
@@ -22,6 +22,10 @@ from mmdet.utils import InstanceList, OptInstanceList
 from torch import Tensor
 
 from .capture import inputs_of
+
+#: a dense dual head's default ``init_cfg``: MMDetection's, with the
+#: focal-loss prior on the main classifier and on the aux one if it has one
+FOCAL_PRIOR = 'focal_prior'
 
 
 class DistillDenseHead(metaclass=ABCMeta):
@@ -31,8 +35,13 @@ class DistillDenseHead(metaclass=ABCMeta):
     Subclasses list it before MMDetection's head
     (``class DualATSSHead(DistillDenseHead, ATSSHead)``), set
     ``main_cls_name`` to the attribute of MMDetection's classification conv
-    (``'retina_cls'``, ``'atss_cls'``, ``'conv_cls'``) and call
-    ``_add_aux_classifier()`` at the end of ``_init_layers``.
+    (``'retina_cls'``, ``'atss_cls'``, ``'conv_cls'``), call
+    ``_init_dense(aux_classifier, init_cfg)`` for the ``init_cfg`` they
+    hand to MMDetection's ``__init__`` and ``_add_aux_classifier()`` at the
+    end of ``_init_layers``.  ``aux_classifier=False`` leaves the head
+    MMDetection's exactly (no aux classifier) while it still names its
+    priors: a one-stage student for a main-head baseline (KD on
+    MMDetection's classifier).
 
     The distiller calls:
 
@@ -49,14 +58,29 @@ class DistillDenseHead(metaclass=ABCMeta):
 
     #: the attribute of MMDetection's classification conv
     main_cls_name: str = ''
+    #: whether the head has the aux classifier (``aux_classifier``)
+    with_aux: bool = True
+
+    def _init_dense(self, aux_classifier: bool,
+                    init_cfg: Union[dict, str, None]) -> Optional[dict]:
+        """Called before MMDetection's ``__init__`` (which builds the
+        layers): records ``aux_classifier`` and returns the ``init_cfg`` to
+        hand over, ``FOCAL_PRIOR`` made the focal-loss prior on the
+        classifiers the head has."""
+        self.with_aux = bool(aux_classifier)
+        if init_cfg == FOCAL_PRIOR:
+            return prior_init_cfg(self.main_cls_name, self.with_aux)
+        return init_cfg
 
     @property
     def aux_cls_name(self) -> str:
         return f'{self.main_cls_name}_aux'
 
     def _add_aux_classifier(self) -> None:
-        """The aux classifier: a conv of the main one's shape, on the same
-        classification feature."""
+        """The aux classifier (if the head has one): a conv of the main
+        one's shape, on the same classification feature."""
+        if not self.with_aux:
+            return
         main = self.main_classifier()
         setattr(self, self.aux_cls_name, nn.Conv2d(
             main.in_channels, main.out_channels, main.kernel_size,
@@ -68,7 +92,7 @@ class DistillDenseHead(metaclass=ABCMeta):
         return getattr(self, self.main_cls_name)
 
     def aux_module_names(self) -> Tuple[str, ...]:
-        return (self.aux_cls_name, )
+        return (self.aux_cls_name, ) if self.with_aux else ()
 
     @contextmanager
     def recording_cls_feats(self) -> Iterator[List[Tensor]]:
@@ -95,14 +119,14 @@ class DistillDenseHead(metaclass=ABCMeta):
         for this batch (e.g. label weight > 0)."""
 
 
-def prior_init_cfg(main_cls_name: str) -> dict:
+def prior_init_cfg(main_cls_name: str, with_aux: bool = True) -> dict:
     """MMDetection's init of a dense head (normal, std 0.01) with the
-    focal-loss prior (bias for p = 0.01) on both classifiers, the main one
-    ``main_cls_name`` and its aux ``<main_cls_name>_aux``."""
+    focal-loss prior (bias for p = 0.01) on the main classifier
+    ``main_cls_name`` and, ``with_aux``, its aux ``<main_cls_name>_aux``."""
     prior = dict(type='Normal', std=0.01, bias_prob=0.01)
-    return dict(type='Normal', layer='Conv2d', std=0.01, override=[
-        dict(name=main_cls_name, **prior),
-        dict(name=f'{main_cls_name}_aux', **prior)])
+    names = [main_cls_name] + [f'{main_cls_name}_aux'] * with_aux
+    return dict(type='Normal', layer='Conv2d', std=0.01,
+                override=[dict(name=name, **prior) for name in names])
 
 
 def dense_cls_scores(outs: Sequence) -> List[Tensor]:
@@ -134,5 +158,6 @@ def distill_interface(head: nn.Module,
         'implement DistillDenseHead (dhkd_det.heads), which a one-stage '
         "student needs to be distilled: use its dual head "
         "(bbox_head.type='DualRetinaHead', 'DualATSSHead' or "
-        "'DualFCOSHead'), or subclass the head and DistillDenseHead "
+        "'DualFCOSHead'; with aux_classifier=False for a main-head "
+        "baseline), or subclass the head and DistillDenseHead "
         '(docs/detection.md, "A new dense head")')

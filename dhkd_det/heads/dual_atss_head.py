@@ -1,5 +1,5 @@
 """ATSS's head with DHKD's auxiliary classifier ``atss_cls_aux``."""
-from typing import List
+from typing import List, Union
 
 import torch
 from mmdet.models.dense_heads import ATSSHead
@@ -7,7 +7,7 @@ from mmdet.registry import MODELS
 from mmdet.utils import InstanceList, OptInstanceList
 from torch import Tensor
 
-from .dense import DistillDenseHead, prior_init_cfg
+from .dense import FOCAL_PRIOR, DistillDenseHead
 
 
 @MODELS.register_module()
@@ -20,6 +20,7 @@ class DualATSSHead(DistillDenseHead, ATSSHead):
     loss and makes the predictions (with the centerness branch).  Dropping
     ``atss_cls_aux`` leaves an ``ATSSHead`` checkpoint.  Both classifiers
     start from the focal-loss prior unless ``init_cfg`` says otherwise.
+    ``aux_classifier=False``: no aux classifier (a main-head baseline).
 
     Distilled anchors: those with label weight > 0 in ATSS's own
     assignment (valid anchors, positive or negative), as its focal loss
@@ -28,10 +29,12 @@ class DualATSSHead(DistillDenseHead, ATSSHead):
 
     main_cls_name = 'atss_cls'
 
-    def __init__(self, *args,
-                 init_cfg: dict = prior_init_cfg('atss_cls'),
+    def __init__(self, *args, aux_classifier: bool = True,
+                 init_cfg: Union[dict, str, None] = FOCAL_PRIOR,
                  **kwargs) -> None:
-        super().__init__(*args, init_cfg=init_cfg, **kwargs)
+        super().__init__(
+            *args, init_cfg=self._init_dense(aux_classifier, init_cfg),
+            **kwargs)
 
     def _init_layers(self) -> None:
         super()._init_layers()

@@ -1,6 +1,6 @@
 """FCOS's (anchor-free) head with DHKD's auxiliary classifier
 ``conv_cls_aux``."""
-from typing import List
+from typing import List, Union
 
 import torch
 from mmdet.models.dense_heads import FCOSHead
@@ -8,7 +8,7 @@ from mmdet.registry import MODELS
 from mmdet.utils import InstanceList, OptInstanceList
 from torch import Tensor
 
-from .dense import DistillDenseHead, prior_init_cfg
+from .dense import FOCAL_PRIOR, DistillDenseHead
 
 
 @MODELS.register_module()
@@ -21,6 +21,7 @@ class DualFCOSHead(DistillDenseHead, FCOSHead):
     loss and makes the predictions (with the centerness branch).  Dropping
     ``conv_cls_aux`` leaves an ``FCOSHead`` checkpoint.  Both classifiers
     start from the focal-loss prior unless ``init_cfg`` says otherwise.
+    ``aux_classifier=False``: no aux classifier (a main-head baseline).
 
     Distilled points: all of them, of every image, as FCOS's focal loss
     covers every point (no label weights, nothing ignored).
@@ -28,10 +29,12 @@ class DualFCOSHead(DistillDenseHead, FCOSHead):
 
     main_cls_name = 'conv_cls'
 
-    def __init__(self, *args,
-                 init_cfg: dict = prior_init_cfg('conv_cls'),
+    def __init__(self, *args, aux_classifier: bool = True,
+                 init_cfg: Union[dict, str, None] = FOCAL_PRIOR,
                  **kwargs) -> None:
-        super().__init__(*args, init_cfg=init_cfg, **kwargs)
+        super().__init__(
+            *args, init_cfg=self._init_dense(aux_classifier, init_cfg),
+            **kwargs)
 
     def _init_layers(self) -> None:
         super()._init_layers()

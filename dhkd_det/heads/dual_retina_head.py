@@ -1,5 +1,5 @@
 """RetinaNet's head with DHKD's auxiliary classifier ``retina_cls_aux``."""
-from typing import List
+from typing import List, Union
 
 import torch
 from mmdet.models.dense_heads import AnchorHead, RetinaHead
@@ -7,7 +7,7 @@ from mmdet.registry import MODELS
 from mmdet.utils import InstanceList, OptInstanceList
 from torch import Tensor
 
-from .dense import DistillDenseHead, per_prior_logits, prior_init_cfg
+from .dense import FOCAL_PRIOR, DistillDenseHead, per_prior_logits
 
 #: the name the per-prior flattening had when RetinaNet was the one dense
 #: head (kept for callers of this module)
@@ -28,15 +28,18 @@ class DualRetinaHead(DistillDenseHead, RetinaHead):
     loss.  Plain parameter names are kept, so dropping
     ``retina_cls_aux`` leaves a ``RetinaHead`` checkpoint.  Both classifiers
     start from the focal-loss prior (bias for p = 0.01) unless ``init_cfg``
-    says otherwise.  Distilled anchors: ``distilled_anchors``.
+    says otherwise.  ``aux_classifier=False``: no aux classifier (a
+    main-head baseline).  Distilled anchors: ``distilled_anchors``.
     """
 
     main_cls_name = 'retina_cls'
 
-    def __init__(self, *args,
-                 init_cfg: dict = prior_init_cfg('retina_cls'),
+    def __init__(self, *args, aux_classifier: bool = True,
+                 init_cfg: Union[dict, str, None] = FOCAL_PRIOR,
                  **kwargs) -> None:
-        super().__init__(*args, init_cfg=init_cfg, **kwargs)
+        super().__init__(
+            *args, init_cfg=self._init_dense(aux_classifier, init_cfg),
+            **kwargs)
 
     def _init_layers(self) -> None:
         super()._init_layers()

@@ -512,3 +512,27 @@ def test_plain_dense_student_is_refused_by_name():
     alone = MODELS.build(dict(type='DetDistiller',
                               student=small_fcos(dual=False)))
     assert not alone.two_stage and not alone.has_aux
+
+
+@pytest.mark.parametrize('kind', ['retinanet', 'atss', 'fcos'])
+def test_one_stage_main_head_kd_baseline(tmp_path, kind):
+    """``aux_classifier=False``: the dual dense head is MMDetection's head
+    exactly (its state loads strictly into the plain detector) and still
+    names its priors, so KD on the main classifier trains it; the main
+    classifier gets the distillation gradient."""
+    build, _, main_name = KINDS[kind]
+    student = build(bbox_head=dict(aux_classifier=False))
+    model = distiller(tmp_path, student, build(dual=False),
+                      distill_losses=dict(main=dict(type='KDLoss',
+                                                    temperature=1.0)))
+    assert not model.has_aux and not aux_state_keys(model.student)
+    MODELS.build(build(dual=False)).load_state_dict(
+        model.student.state_dict(), strict=True)
+    model.train()
+    losses = losses_of(model)
+    distill = losses['loss_kd_main']
+    assert math.isfinite(float(distill.detach())) and float(distill) > 0
+    params = dict(model.named_parameters())
+    names = [n for n in params if n.startswith(main_name)]
+    grads = torch.autograd.grad(distill, [params[n] for n in names])
+    assert any(g.abs().sum() > 0 for g in grads)
