@@ -77,9 +77,14 @@ def test_foreground_distils_the_sampled_rois_matched_to_objects(
     assert 0 < int(keep.sum()) < len(keep)  # both kinds were sampled
     assert torch.equal(fg_rois, all_rois[keep])
     assert torch.equal(fg_group.target, all_group.target[keep])
-    for head in ('main', 'aux'):
-        assert torch.equal(fg_group.logits[head],
-                           all_group.logits[head][keep]), head
+    assert torch.equal(fg_group.logits['main'],
+                       all_group.logits['main'][keep])
+    # the aux classifier runs on the kept rows only: a matrix product of
+    # fewer rows may round differently in the last bits (the BLAS kernel
+    # blocks by row count), so equal within float32 rounding
+    torch.testing.assert_close(fg_group.logits['aux'],
+                               all_group.logits['aux'][keep],
+                               rtol=1e-5, atol=1e-6)
     # MMDetection's own losses do not change, the distillation's does
     for key, value in every.items():
         if 'binary_kl_norm' not in key:  # a tensor, or one per FPN level
