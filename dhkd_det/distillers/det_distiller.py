@@ -7,17 +7,19 @@ features the distillation needs (see ``heads/capture.py``).
 Two-stage (Faster R-CNN, Cascade R-CNN): the teacher runs its backbone, neck
 and box head of stage i on the RoIs the student's stage i *sampled* (no
 teacher RPN, no teacher loss), so the C+1 logits of teacher and student line
-up one to one, stage by stage.  One-stage (RetinaNet): the teacher's head
-runs on its own features of the same images, and the per-anchor sigmoid
-logits are compared on the anchors the student's loss uses (valid and
-assigned positive or negative, not ignored).
+up one to one, stage by stage.  One-stage (RetinaNet, ATSS, FCOS): the
+teacher's head runs on its own features of the same images, and the
+per-prior (anchor or point) sigmoid logits are compared on the priors the
+student's classification loss covers, which the student's head names
+through ``DistillDenseHead`` (``heads/dense.py``): the distiller knows no
+head's attribute names nor what its ``get_targets`` returns.
 """
 from contextlib import ExitStack, contextmanager
 from typing import Dict, List, NamedTuple, Optional, Tuple, Union
 
 import torch
 import torch.nn as nn
-from mmdet.models.dense_heads import AnchorHead
+from mmdet.models.dense_heads.base_dense_head import BaseDenseHead
 from mmdet.models.detectors import BaseDetector
 from mmdet.models.utils import unpack_gt_instances
 from mmdet.registry import MODELS
@@ -26,7 +28,8 @@ from mmengine.registry import DefaultScope
 from torch import Tensor
 
 from ..heads.capture import outputs_of
-from ..heads.dual_retina_head import distilled_anchors, per_anchor_logits
+from ..heads.dense import (dense_cls_scores, distill_interface,
+                           per_prior_logits)
 from ..heads.dual_roi_head import SampledRoIs, stage_cls_scores
 from ..losses import DKDLoss
 from ..models.dual_head import named_aux_modules
@@ -35,9 +38,9 @@ from .base import BaseDistiller, Distilled
 
 
 class KeptAnchors(NamedTuple):
-    """The anchors a one-stage distillation loss covers, in the order of
-    ``per_anchor_logits``: ``mask`` (M,) bool over all anchors, ``index``
-    (K,) the positions where it is True."""
+    """The priors (anchors or points) a one-stage distillation loss covers,
+    in the order of ``per_prior_logits``: ``mask`` (M,) bool over all
+    priors, ``index`` (K,) the positions where it is True."""
     mask: Tensor
     index: Tensor
 
@@ -63,8 +66,10 @@ class DetDistiller(BaseDistiller, BaseDetector):
     every stage and a Cascade R-CNN teacher of as many stages; stage i is
     distilled on its own sampled RoIs, logged as ``s{i}.loss_<loss>_aux``
     and weighted by ``stage_loss_weights[i]`` like MMDetection's stage
-    losses.  One-stage: a RetinaNet student with
-    ``bbox_head.type='DualRetinaHead'``.
+    losses.  One-stage: a RetinaNet, ATSS or FCOS student with
+    ``bbox_head.type='DualRetinaHead'``, ``'DualATSSHead'`` or
+    ``'DualFCOSHead'``, or any dense head implementing
+    ``DistillDenseHead``.
     Baselines put a ``KDLoss`` / ``DKDLoss`` on the 'main' head of a student
     without aux classifier instead (two-stage: ``DualStandardRoIHead`` /
     ``DualCascadeRoIHead`` over plain box heads, which hand over the
@@ -75,7 +80,7 @@ class DetDistiller(BaseDistiller, BaseDetector):
         teacher: the teacher's model config, config file path or ``mmdet::``
             config name; same classes, same input normalisation, for
             two-stage the same number of box-head stages and for one-stage
-            the same anchors as the student.
+            the same anchors or points as the student.
         teacher_ckpt: its checkpoint (path or URL), loaded lazily.
         teacher_ckpt_ema: load the checkpoint's mmcv 1.x EMA weights
             (True) or its plain ones (False); see ``BaseDistiller``.
@@ -124,7 +129,8 @@ class DetDistiller(BaseDistiller, BaseDetector):
     aux_head_fix = (
         "roi_head.type='DualStandardRoIHead' (or 'DualCascadeRoIHead') with "
         "a dual box head such as bbox_head.type='DualShared2FCBBoxHead' in "
-        "every stage, or bbox_head.type='DualRetinaHead'")
+        "every stage, or bbox_head.type='DualRetinaHead' (ATSS: "
+        "'DualATSSHead', FCOS: 'DualFCOSHead')")
 
     def _apply(self, fn, *args, **kwargs):
         # the runner moves the model to its device before the first
@@ -142,11 +148,13 @@ class DetDistiller(BaseDistiller, BaseDetector):
         return head.num_classes
 
     def main_classifiers(self) -> List[nn.Module]:
-        """``fc_cls`` of every box-head stage, or RetinaNet's
-        ``retina_cls``: MMDetection's classifiers."""
+        """``fc_cls`` of every box-head stage, or the dense head's
+        ``main_classifier()`` (RetinaNet's ``retina_cls``, ...):
+        MMDetection's classifiers."""
         if self.two_stage:
             return [head.fc_cls for head in _box_heads(self.student)]
-        return [self.student.bbox_head.retina_cls]
+        return [distill_interface(self.student.bbox_head,
+                                  'the student head').main_classifier()]
 
     def student_backbone(self) -> nn.Module:
         return self.student.backbone
@@ -175,6 +183,9 @@ class DetDistiller(BaseDistiller, BaseDetector):
                                       for fn in self.distill_losses.values()):
             raise ValueError('DKDLoss needs softmax logits with a background '
                              'class: use it with a two-stage student')
+        if self.distill_losses and not self.two_stage:
+            distill_interface(self.student.bbox_head,
+                              'the student head (model.student.bbox_head)')
         if self.teacher is None:
             return
         if _is_two_stage(self.teacher) != self.two_stage:
@@ -246,18 +257,19 @@ class DetDistiller(BaseDistiller, BaseDetector):
 
     def _one_stage_student(self, inputs: Tensor, data_samples: SampleList
                            ) -> Tuple[dict, List[Distilled]]:
-        """``student.loss``; the logits of the anchors the loss covers,
-        where = those anchors (``KeptAnchors``)."""
-        head = self.student.bbox_head
+        """``student.loss``; the logits of the priors (anchors or points)
+        its classification loss covers, where = those priors
+        (``KeptAnchors``), as the head says (``DistillDenseHead``)."""
+        head = distill_interface(self.student.bbox_head, 'the student head')
         with ExitStack() as stack:
             outs = stack.enter_context(outputs_of(head))
             cls_feats = stack.enter_context(
                 head.recording_cls_feats()) if self.has_aux else None
             losses = self.student.loss(inputs, data_samples)
-        cls_scores = outs[0][0]
+        cls_scores = dense_cls_scores(outs[0])
         gt_instances, gt_ignore, img_metas = unpack_gt_instances(data_samples)
-        mask = distilled_anchors(head, cls_scores, gt_instances, img_metas,
-                                 gt_ignore)
+        mask = head.distilled_priors(cls_scores, gt_instances, img_metas,
+                                     gt_ignore)
         # the step's one wait for the GPU here (the count of kept anchors);
         # gathering by index then costs none, where each boolean-mask
         # selection of the student's, aux and teacher logits would wait again
@@ -265,9 +277,9 @@ class DetDistiller(BaseDistiller, BaseDetector):
         channels = head.cls_out_channels
         aux = None
         if self.has_aux:
-            aux = per_anchor_logits(head.aux_cls_scores(cls_feats),
-                                    channels).index_select(0, keep.index)
-        logits = dict(main=per_anchor_logits(cls_scores, channels)
+            aux = per_prior_logits(head.aux_cls_scores(cls_feats),
+                                   channels).index_select(0, keep.index)
+        logits = dict(main=per_prior_logits(cls_scores, channels)
                       .index_select(0, keep.index), aux=aux)
         return losses, [Distilled(logits=logits, target=None, where=keep)]
 
@@ -283,15 +295,16 @@ class DetDistiller(BaseDistiller, BaseDetector):
         if self.two_stage:
             return [stage_cls_scores(self.teacher.roi_head, stage, x, rois)
                     for stage, rois in wheres]
-        cls_scores = self.teacher.bbox_head(x)[0]
+        cls_scores = dense_cls_scores(self.teacher.bbox_head(x))
         channels = self.teacher.bbox_head.cls_out_channels
-        logits = per_anchor_logits(cls_scores, channels)
+        logits = per_prior_logits(cls_scores, channels)
         (keep, ) = wheres
         if logits.shape[0] != keep.mask.shape[0]:
             raise ValueError(
-                f'the teacher head gives {logits.shape[0]} anchors for this '
-                f'batch, the student {keep.mask.shape[0]}: teacher and '
-                'student need the same anchor_generator and feature strides')
+                f'the teacher head gives {logits.shape[0]} anchors (or '
+                f'points) for this batch, the student {keep.mask.shape[0]}: '
+                'teacher and student need the same anchor_generator (or '
+                'prior_generator) and feature strides')
         return [logits.index_select(0, keep.index)]
 
 
@@ -307,13 +320,13 @@ def _default_scope(scope: str):
 def _is_two_stage(detector: nn.Module) -> bool:
     if getattr(detector, 'with_roi_head', False):
         return True
-    if isinstance(getattr(detector, 'bbox_head', None), AnchorHead):
+    if isinstance(getattr(detector, 'bbox_head', None), BaseDenseHead):
         return False
     raise TypeError(
         f'{type(detector).__name__} is not supported by DetDistiller: use a '
         'two-stage detector with a StandardRoIHead (Faster R-CNN) or a '
-        'CascadeRoIHead (Cascade R-CNN), or a single-stage detector with an '
-        'anchor head (RetinaNet)')
+        'CascadeRoIHead (Cascade R-CNN), or a single-stage detector with a '
+        'dense head, anchor-based or anchor-free (RetinaNet, ATSS, FCOS)')
 
 
 def _foreground(stage: SampledRoIs, num_classes: int) -> SampledRoIs:

@@ -20,6 +20,7 @@ from dhkd_det.checkpoint.export import (export_state,  # noqa: E402
 from dhkd_det.distillers import det_distiller  # noqa: E402
 from dhkd_det.losses import BinaryKLNormLoss  # noqa: E402
 from dhkd_det.models import aux_state_keys  # noqa: E402
+from dense_utils import small_atss, small_fcos  # noqa: E402
 from det_utils import (CLASSES, mmdet_scope, save_detector,  # noqa
                        small_cascade_rcnn, small_faster_rcnn,
                        small_retinanet)
@@ -56,6 +57,10 @@ KINDS = {
                     'fc_cls_aux', 'student.roi_head.bbox_head.fc_cls.'),
     'retinanet': (small_retinanet, 'student.bbox_head.retina_cls_aux',
                   'student.bbox_head.retina_cls.'),
+    'atss': (small_atss, 'student.bbox_head.atss_cls_aux',
+             'student.bbox_head.atss_cls.'),
+    'fcos': (small_fcos, 'student.bbox_head.conv_cls_aux',
+             'student.bbox_head.conv_cls.'),
 }
 
 
@@ -180,6 +185,8 @@ STUDENTS = {
         dual, bbox_head='Shared4Conv1FCBBoxHead'), small_faster_rcnn),
     'cascade_rcnn': (small_cascade_rcnn, small_cascade_rcnn),
     'retinanet': (small_retinanet, small_retinanet),
+    'atss': (small_atss, small_atss),
+    'fcos': (small_fcos, small_fcos),
 }
 
 
@@ -286,7 +293,8 @@ def predictions(*models):
     return outputs
 
 
-@pytest.mark.parametrize('kind', ['cascade_rcnn', 'faster_rcnn_4conv1fc'])
+@pytest.mark.parametrize('kind', ['cascade_rcnn', 'faster_rcnn_4conv1fc',
+                                  'atss', 'fcos'])
 def test_export_tool_gives_plain_mmdet_student(tmp_path, kind):
     """tools/export_student.py's state dict (the model rebuilt from the
     checkpoint's config says what is auxiliary) loads strictly into the
@@ -456,3 +464,75 @@ def test_cuda_graph_is_refused_with_the_reason():
     with pytest.raises(ValueError, match='DetDistiller cannot be captured'):
         MODELS.build(dict(type='DetDistiller', student=small_faster_rcnn(),
                           cuda_graph=True))
+
+
+# ----- dense heads beyond RetinaNet ---------------------------------------
+@pytest.mark.parametrize('kind', ['atss', 'fcos'])
+def test_dense_teacher_on_the_same_priors(tmp_path, kind):
+    """Teacher = the student's weights (plain ATSS / FCOS head): its
+    per-prior logits on the kept priors equal the student's main logits;
+    the kept priors are those the head names (``distilled_priors``), and
+    the distillation loss reaches the aux classifier."""
+    build = KINDS[kind][0]
+    model = self_taught(tmp_path, build(), build(dual=False))
+    model.train()
+    data = model.data_preprocessor(data_batch(), True)
+    losses, (distilled, ) = model._one_stage_student(**data)
+    logits, keep = distilled.logits, distilled.where
+    (t_logits, ) = model.teacher_logits(data['inputs'], [keep])
+    assert torch.equal(keep.index, keep.mask.nonzero().squeeze(1))
+    assert logits['aux'].shape == t_logits.shape == (int(keep.mask.sum()),
+                                                     len(CLASSES))
+    torch.testing.assert_close(t_logits, logits['main'], rtol=1e-5,
+                               atol=1e-5)
+    head = model.student.bbox_head
+    assert model.main_classifiers() == [head.main_classifier()]
+    if kind == 'fcos':  # every point is classified by FCOS's focal loss
+        assert bool(keep.mask.all())
+
+
+def test_dense_teacher_on_other_priors_is_refused(tmp_path):
+    """Priors that do not line up (ATSS's one anchor a location vs
+    RetinaNet's nine) are refused at the first step, naming the fix."""
+    model = distiller(tmp_path, small_atss(), small_retinanet(dual=False))
+    model.train()
+    with pytest.raises(ValueError, match='same anchor_generator'):
+        losses_of(model)
+
+
+def test_plain_dense_student_is_refused_by_name():
+    """A one-stage student whose head does not implement DistillDenseHead
+    (MMDetection's plain head) cannot be distilled: the error names the
+    head and the dual head to use; without distillation it builds."""
+    with pytest.raises(TypeError, match=r"FCOSHead does not implement "
+                       r"DistillDenseHead.*'DualFCOSHead'"):
+        MODELS.build(dict(type='DetDistiller', student=small_fcos(
+            dual=False), teacher=small_fcos(dual=False),
+            distill_losses=dict(main=dict(type='KDLoss'))))
+    alone = MODELS.build(dict(type='DetDistiller',
+                              student=small_fcos(dual=False)))
+    assert not alone.two_stage and not alone.has_aux
+
+
+@pytest.mark.parametrize('kind', ['retinanet', 'atss', 'fcos'])
+def test_one_stage_main_head_kd_baseline(tmp_path, kind):
+    """``aux_classifier=False``: the dual dense head is MMDetection's head
+    exactly (its state loads strictly into the plain detector) and still
+    names its priors, so KD on the main classifier trains it; the main
+    classifier gets the distillation gradient."""
+    build, _, main_name = KINDS[kind]
+    student = build(bbox_head=dict(aux_classifier=False))
+    model = distiller(tmp_path, student, build(dual=False),
+                      distill_losses=dict(main=dict(type='KDLoss',
+                                                    temperature=1.0)))
+    assert not model.has_aux and not aux_state_keys(model.student)
+    MODELS.build(build(dual=False)).load_state_dict(
+        model.student.state_dict(), strict=True)
+    model.train()
+    losses = losses_of(model)
+    distill = losses['loss_kd_main']
+    assert math.isfinite(float(distill.detach())) and float(distill) > 0
+    params = dict(model.named_parameters())
+    names = [n for n in params if n.startswith(main_name)]
+    grads = torch.autograd.grad(distill, [params[n] for n in names])
+    assert any(g.abs().sum() > 0 for g in grads)

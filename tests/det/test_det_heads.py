@@ -16,6 +16,7 @@ from dhkd_det.heads import inputs_of, stage_cls_scores  # noqa: E402
 from dhkd_det.heads.dual_retina_head import (  # noqa: E402
     distilled_anchors, per_anchor_logits)
 from dhkd_det.models import aux_state_keys, named_aux_modules  # noqa: E402
+from dense_utils import small_atss, small_fcos  # noqa: E402
 from det_utils import (CLASSES, mmdet_scope, small_cascade_rcnn,  # noqa
                        small_faster_rcnn, small_retinanet)
 
@@ -101,6 +102,8 @@ DETECTORS = {
         dual, bbox_head='Shared4Conv1FCBBoxHead'),
     'cascade_rcnn': small_cascade_rcnn,
     'retinanet': small_retinanet,
+    'atss': small_atss,
+    'fcos': small_fcos,
 }
 
 
@@ -222,3 +225,124 @@ def test_retina_head_aux_and_anchor_order():
     assert torch.equal(flat.view(len(metas), total, -1)[:, :n0], level0)
     assert torch.equal(keep.view(len(metas), total)[:, :n0], weights[0] > 0)
     assert 0 < int(keep.sum()) <= keep.numel()
+
+
+# (builder, MMDetection's classification conv) of each dense dual head
+DENSE = {
+    'retinanet': (small_retinanet, 'retina_cls'),
+    'atss': (small_atss, 'atss_cls'),
+    'fcos': (small_fcos, 'conv_cls'),
+}
+
+
+@pytest.mark.parametrize('kind', list(DENSE))
+def test_dense_heads_are_mmdetections_plus_aux(kind):
+    """Same weights -> the dual dense head's forward outputs are the plain
+    MMDetection head's; the aux classifier (``<main>_aux``) is the one
+    module added, a conv of the main one's shape on its input, and starts
+    from the focal-loss prior."""
+    build, main_name = DENSE[kind]
+    torch.manual_seed(0)
+    model = MODELS.build(build())
+    model.init_weights()
+    plain = MODELS.build(build(dual=False))
+    plain.load_state_dict(plain_state(model), strict=True)
+    head = model.bbox_head
+    assert head.main_classifier() is getattr(head, main_name)
+    assert head.aux_module_names() == (f'{main_name}_aux', )
+    aux_conv = getattr(head, f'{main_name}_aux')
+    assert aux_conv.weight.shape == head.main_classifier().weight.shape
+    torch.testing.assert_close(aux_conv.bias, head.main_classifier().bias)
+    data = batch(model, training=True)
+    x = model.extract_feat(data['inputs'])
+    with head.recording_cls_feats() as cls_feats:
+        outs = head(x)
+    want = plain.bbox_head(x)
+    assert len(outs) == len(want)
+    for got_level, want_level in zip(outs, want):
+        for a, b in zip(got_level, want_level):
+            torch.testing.assert_close(a, b, rtol=0, atol=0)
+    cls = outs[0]
+    assert len(cls_feats) == len(cls)  # one classification feature a level
+    torch.testing.assert_close(head.main_classifier()(cls_feats[0]), cls[0])
+    aux = head.aux_cls_scores(cls_feats)
+    assert [a.shape for a in aux] == [c.shape for c in cls]
+    torch.testing.assert_close(aux[1], aux_conv(cls_feats[1]))
+
+
+def _mixed_size_batch(model):
+    """Two images of different sizes: the smaller one is padded, so some
+    of its anchors are not valid."""
+    torch.manual_seed(0)
+    data = demo_mm_inputs(batch_size=2, image_shapes=[(3, 128, 160),
+                                                      (3, 64, 96)],
+                          num_items=[3, 2], num_classes=len(CLASSES))
+    return model.data_preprocessor(data, True)
+
+
+def test_atss_distils_the_anchors_its_focal_loss_weighs():
+    """ATSS's get_targets returns the anchors first (AnchorHead's returns
+    the labels first): the distilled anchors are those of label weight
+    > 0 in ATSS's own assignment, not a field read by position."""
+    from mmdet.models.utils import unpack_gt_instances
+    torch.manual_seed(0)
+    model = MODELS.build(small_atss())
+    model.init_weights()
+    head = model.bbox_head
+    data = _mixed_size_batch(model)
+    cls = head(model.extract_feat(data['inputs']))[0]
+    gts, ignores, metas = unpack_gt_instances(data['data_samples'])
+    keep = head.distilled_priors(cls, gts, metas, ignores)
+    flat = per_anchor_logits(cls, head.cls_out_channels)
+    assert keep.dtype == torch.bool and keep.shape == (flat.shape[0], )
+    anchors, valid = head.get_anchors([c.shape[-2:] for c in cls], metas,
+                                      device=cls[0].device)
+    targets = head.get_targets(anchors, valid, gts, metas, ignores)
+    (_, labels, label_weights, _, _, _) = targets
+    want = torch.cat(label_weights, 1).reshape(-1) > 0
+    assert torch.equal(keep, want)
+    # the padded image's invalid anchors are left out, the other image's
+    # anchors are all kept
+    per_image = keep.view(2, -1)
+    assert bool(per_image[0].all()) and not bool(per_image[1].all())
+    # position 1, where AnchorHead returns the label weights, holds ATSS's
+    # labels (class indices, background = num_classes)
+    assert targets[1] is labels and labels[0].dtype == torch.long
+    assert int(torch.cat(labels, 1).max()) == len(CLASSES)
+
+
+def test_fcos_distils_every_point():
+    """FCOS's focal loss covers every point of every image (no label
+    weights): all are distilled, in the order of ``per_prior_logits``."""
+    from mmdet.models.utils import unpack_gt_instances
+    torch.manual_seed(0)
+    model = MODELS.build(small_fcos())
+    model.init_weights()
+    head = model.bbox_head
+    data = _mixed_size_batch(model)
+    cls = head(model.extract_feat(data['inputs']))[0]
+    gts, ignores, metas = unpack_gt_instances(data['data_samples'])
+    keep = head.distilled_priors(cls, gts, metas, ignores)
+    flat = per_anchor_logits(cls, head.cls_out_channels)
+    assert flat.shape == (2 * sum(c.shape[-2] * c.shape[-1] for c in cls),
+                          len(CLASSES))
+    assert keep.shape == (flat.shape[0], ) and bool(keep.all())
+
+
+def test_a_dense_head_must_implement_the_interface():
+    """A dual dense head that does not say which priors it distils cannot
+    be built; the distiller refuses a plain dense head by name."""
+    from mmdet.models.dense_heads import ATSSHead
+
+    from dhkd_det.heads import DistillDenseHead, distill_interface
+
+    class Incomplete(DistillDenseHead, ATSSHead):
+        main_cls_name = 'atss_cls'
+
+    with pytest.raises(TypeError, match='distilled_priors'):
+        Incomplete(num_classes=3, in_channels=8, feat_channels=8,
+                   stacked_convs=1)
+    plain = MODELS.build(small_atss(dual=False)).bbox_head
+    with pytest.raises(TypeError, match="ATSSHead does not implement "
+                       "DistillDenseHead.*'DualATSSHead'"):
+        distill_interface(plain)

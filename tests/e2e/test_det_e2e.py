@@ -99,6 +99,16 @@ def test_config_overrides_and_example_project():
                                       'coco_retinanet_r101_r50.py'))
     assert retina.model.student.bbox_head.type == 'DualRetinaHead'
     assert 'retinanet_r101' in retina.model.teacher_ckpt
+    atss = Config.fromfile(osp.join(REPO, 'configs/dhkd/'
+                                    'coco_atss_r101_r50.py'))
+    assert atss.model.student.bbox_head.type == 'DualATSSHead'
+    assert 'atss_r101_fpn_1x' in atss.model.teacher_ckpt
+    fcos = Config.fromfile(osp.join(REPO, 'configs/dhkd/'
+                                    'coco_fcos_r101_r50.py'))
+    assert fcos.model.student.bbox_head.type == 'DualFCOSHead'
+    assert 'fcos_r101_caffe_fpn_gn-head_1x' in fcos.model.teacher_ckpt
+    # the caffe-style student and teacher read the same preprocessed batch
+    assert fcos.model.student.data_preprocessor.bgr_to_rgb is False
     example = Config.fromfile(osp.join(REPO, 'configs/examples/'
                                        'my_project_dhkd.py'))
     assert example.model.student.roi_head.bbox_head.num_classes == 3
@@ -111,7 +121,9 @@ def test_config_overrides_and_example_project():
 @pytest.mark.parametrize('name', ['coco_faster_rcnn_r101_r50.py',
                                   'coco_faster_rcnn_r101_r18.py',
                                   'coco_cascade_rcnn_r101_r50.py',
-                                  'coco_retinanet_r101_r50.py'])
+                                  'coco_retinanet_r101_r50.py',
+                                  'coco_atss_r101_r50.py',
+                                  'coco_fcos_r101_r50.py'])
 def test_real_configs_build(name):
     """The full-size distillers build (no weights are downloaded: the
     teacher checkpoint is read lazily, pretrained init is not run)."""
