@@ -36,6 +36,22 @@ def finished_runs(sweep: Sweep, out: str) -> Dict[str, Dict[str, List[Run]]]:
     return runs
 
 
+def _blank_one_sided(row: Dict[str, str], runs: List[Run]) -> None:
+    """'-' for a parameter group's cosine and conflict share where every
+    logged cosine of every run is exactly 0: one of the two losses never
+    reached that group (CE alone; DHKD's main head, which only CE
+    reaches), so there is no pair of gradients to compare, and a mean of
+    zeros would read as "orthogonal"."""
+    for column in [c for c in row if c.startswith('cos_')]:
+        group = column[len('cos_'):]
+        values = [v for run in runs
+                  for v in run.series('train', f'grad/cos_{group}')[1]]
+        if values and all(v == 0 for v in values):
+            row[column] = '-'
+            if f'conflict_{group}' in row:
+                row[f'conflict_{group}'] = '-'
+
+
 def study_report(sweep: Sweep, out: str) -> Dict[str, object]:
     """Writes ``diagnostics.md``, ``diagnostics.csv`` and, per pair,
     ``diagnostics_<pair>.png`` in ``out``; returns the rows, the markdown
@@ -44,6 +60,7 @@ def study_report(sweep: Sweep, out: str) -> Dict[str, object]:
     for pair, by_method in finished_runs(sweep, out).items():
         for row in ablation_rows(by_method):
             method = row.pop('variant')
+            _blank_one_sided(row, by_method[method])
             rows.append(dict(pair=pair, method=METHODS[method].title
                              if method in METHODS else method, **row))
         first = [seeds[0] for seeds in by_method.values()]
