@@ -15,10 +15,7 @@ import argparse
 import json
 import os
 import os.path as osp
-import sys
 from types import SimpleNamespace
-
-sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
 
 from mmengine.dist import get_rank  # noqa: E402
 

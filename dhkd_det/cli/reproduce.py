@@ -19,8 +19,6 @@ import argparse
 import os.path as osp
 import sys
 
-sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
-
 
 from dhkd_det.checks import CfgOptionsAction  # noqa: E402
 from dhkd_det.apis.failed_start import run_tool  # noqa: E402

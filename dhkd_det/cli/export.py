@@ -10,10 +10,6 @@ The output is written atomically, never over the input, and over another
 existing file only with ``--force``.
 """
 import argparse
-import os.path as osp
-import sys
-
-sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
 
 import dhkd_det  # noqa: E402,F401  (safe loading of MMEngine checkpoints)
 from dhkd_det.checkpoint.export import export_student  # noqa: E402
