@@ -52,39 +52,79 @@ def _dependency_dirs() -> list:
     return dirs
 
 
-@pytest.fixture(scope='module')
-def env(tmp_path_factory):
-    """(the fresh environment's bin folder, a folder outside the
-    repository) with the wheel installed."""
-    root = tmp_path_factory.mktemp('wheel')
-    # what a wheel is built from, copied so that a build/ folder left in
-    # the checkout by another build cannot slip stale files in
+def _source_copy(root) -> str:
+    """What a wheel is built from, copied under ``root``: a build/ folder
+    that another build left in the checkout cannot slip stale files in."""
     src = root / 'src'
     ignore = shutil.ignore_patterns('__pycache__', '*.pyc', '.mim')
     for name in ('dhkd_det', 'configs'):
         shutil.copytree(osp.join(REPO, name), src / name, ignore=ignore)
     for name in ('setup.py', 'MANIFEST.in'):
         shutil.copy(osp.join(REPO, name), src / name)
-    _run([sys.executable, '-m', 'pip', 'wheel', '-q', '--no-deps',
-          '--no-build-isolation', '--no-index', str(src), '-w',
-          str(root / 'dist')], cwd=str(root))
-    wheel, = (root / 'dist').glob('dhkd_det-*.whl')
-    venv = root / 'venv'
+    return str(src)
+
+
+def _fresh_env(venv):
+    """A new virtual environment at ``venv`` that sees the installed
+    dependencies (a .pth file naming their folders) and nothing of this
+    checkout; returns its bin folder."""
     _run([sys.executable, '-m', 'venv', '--without-pip', str(venv)],
-         cwd=str(root))
-    python = str(venv / 'bin' / 'python')
+         cwd=str(venv.parent))
     site = subprocess.run(
-        [python, '-c', 'import sysconfig; '
+        [str(venv / 'bin' / 'python'), '-c', 'import sysconfig; '
          'print(sysconfig.get_paths()["purelib"])'],
         capture_output=True, text=True, check=True).stdout.strip()
     with open(osp.join(site, 'dependencies.pth'), 'w') as f:
         f.write('\n'.join(_dependency_dirs()) + '\n')
-    # --ignore-installed: never touch another environment's dhkd_det
-    _run([python, '-m', 'pip', 'install', '-q', '--no-deps', '--no-index',
-          '--ignore-installed', str(wheel)], cwd=str(root))
+    return venv / 'bin'
+
+
+#: pip in such an environment: no index, and --ignore-installed so that it
+#: never uninstalls the dhkd_det of the environment the dependencies are in
+PIP_INSTALL = ('-m', 'pip', 'install', '-q', '--no-deps', '--no-index',
+               '--ignore-installed')
+
+
+@pytest.fixture(scope='module')
+def env(tmp_path_factory):
+    """(the fresh environment's bin folder, a folder outside the
+    repository) with the wheel installed."""
+    root = tmp_path_factory.mktemp('wheel')
+    _run([sys.executable, '-m', 'pip', 'wheel', '-q', '--no-deps',
+          '--no-build-isolation', '--no-index', _source_copy(root), '-w',
+          str(root / 'dist')], cwd=str(root))
+    wheel, = (root / 'dist').glob('dhkd_det-*.whl')
+    bin_dir = _fresh_env(root / 'venv')
+    _run([str(bin_dir / 'python'), *PIP_INSTALL, str(wheel)], cwd=str(root))
     user = root / 'my_project'
     user.mkdir()
-    return venv / 'bin', user
+    return bin_dir, user
+
+
+def test_an_editable_install_reads_the_checkouts_configs(tmp_path):
+    """``pip install -e .`` (what tools/install.sh does): the package and
+    its configs are the source folder's, found from anywhere, and the
+    commands run."""
+    src = _source_copy(tmp_path)
+    bin_dir = _fresh_env(tmp_path / 'venv')
+    _run([str(bin_dir / 'python'), *PIP_INSTALL, '--no-build-isolation',
+          '-e', src], cwd=str(tmp_path))
+    user = tmp_path / 'elsewhere'
+    user.mkdir()
+    out = _run([str(bin_dir / 'python'), '-c', textwrap.dedent('''
+        import json, dhkd_det
+        from dhkd_det.utils.paths import CONFIGS
+        from dhkd_det.experiments.sweep import pair_config
+        print(json.dumps(dict(package=dhkd_det.__file__, configs=CONFIGS,
+                              pair=pair_config('res32x4_res8x4'))))
+        ''')], cwd=str(user))
+    found = json.loads(out.stdout.strip().splitlines()[-1])
+    assert found['package'] == osp.join(src, 'dhkd_det', '__init__.py')
+    assert found['configs'] == osp.join(src, 'configs')
+    assert osp.isfile(found['pair']), found
+    assert not osp.exists(osp.join(src, 'dhkd_det', '.mim'))
+    out = _run([str(bin_dir / 'dhkd-train'), '--help'], cwd=str(user))
+    assert out.stdout.startswith('usage: dhkd-train ')
 
 
 def test_the_package_comes_from_the_wheel(env):
