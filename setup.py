@@ -48,9 +48,9 @@ setup(
     cmdclass={'build_py': BuildPyWithStartupHook},
     # the tools as commands (tools/train.py etc. call the same functions)
     entry_points={'console_scripts': [
-        'dhkd-train = dhkd_det.cli.train:main',
-        'dhkd-test = dhkd_det.cli.test:main',
-        'dhkd-reproduce = dhkd_det.cli.reproduce:main',
+        'dhkd-train = dhkd_det.cli.train:run',
+        'dhkd-test = dhkd_det.cli.test:run',
+        'dhkd-reproduce = dhkd_det.cli.reproduce:run',
         'dhkd-export = dhkd_det.cli.export:main',
     ]},
     python_requires='>=3.9',

@@ -5,7 +5,7 @@ import sys
 
 sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
 
-from dhkd_det.cli.train import main  # noqa: E402
+from dhkd_det.cli.train import run  # noqa: E402
 
 if __name__ == '__main__':
-    main()
+    run()

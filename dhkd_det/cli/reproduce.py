@@ -143,5 +143,12 @@ def main():
         damaged_exit(damaged)
 
 
-if __name__ == '__main__':
+
+def run():
+    """The command (``dhkd-reproduce``, ``tools/reproduce.py``): ``main`` with a failed
+    start's short console report (the traceback goes to the log)."""
     run_tool(main, 'reproduce')
+
+
+if __name__ == '__main__':
+    run()

@@ -98,5 +98,12 @@ def main():
     close_distributed()
 
 
-if __name__ == '__main__':
+
+def run():
+    """The command (``dhkd-test``, ``tools/test.py``): ``main`` with a failed
+    start's short console report (the traceback goes to the log)."""
     run_tool(main, 'test')
+
+
+if __name__ == '__main__':
+    run()

@@ -133,5 +133,12 @@ def main():
         close_distributed()
 
 
-if __name__ == '__main__':
+
+def run():
+    """The command (``dhkd-train``, ``tools/train.py``): ``main`` with a failed
+    start's short console report (the traceback goes to the log)."""
     run_tool(main, 'train')
+
+
+if __name__ == '__main__':
+    run()
