@@ -15,7 +15,7 @@ REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 #: wrapper of one of the package's (tools/train.py: dhkd_det/cli/train.py)
 COMMANDS = sorted(
     f for f in glob.glob(osp.join(REPO, 'tools', '**', '*.py'), recursive=True)
-    if 'argparse' in open(f).read() or 'import main' in open(f).read())
+    if 'argparse' in open(f).read() or 'dhkd_det.cli' in open(f).read())
 SECTION = re.compile(r'^(positional arguments|options|optional arguments):',
                      re.M)
 
