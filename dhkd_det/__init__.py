@@ -16,6 +16,8 @@ ops.install()
 # the layers, lowest first: each imports only the ones above it in this list
 from . import (utils, losses, models, datasets, evaluation,  # noqa: E402
                checkpoint, optim, distillers, checks, engine, apis)
+# the `dhkd_det` scope and config package: `_base_ = 'dhkd_det::...'`
+from . import registry  # noqa: E402,F401
 
 __version__ = '0.1.0'
 

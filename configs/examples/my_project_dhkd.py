@@ -1,7 +1,9 @@
 # A user's MMDetection project distilled with DHKD: a three-class COCO-format
 # data set, a Faster R-CNN R101-FPN teacher the user trained on it with plain
 # MMDetection, and an R50-FPN student.  Copy this file into your project and
-# point `_base_` at the dhkd_det checkout.
+# point `_base_` at the dhkd_det checkout, or, with the package installed
+# from its wheel, at `'dhkd_det::dhkd/coco_faster_rcnn_r101_r50.py'` (and
+# train with `dhkd-train`, which reads such names).
 #
 #   python tools/train.py configs/examples/my_project_dhkd.py
 #   python tools/export_student.py work_dirs/my_project_dhkd/epoch_24.pth \

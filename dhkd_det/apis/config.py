@@ -12,6 +12,7 @@ from mmengine.logging import print_log
 from mmengine.registry import MODELS
 
 from ..checks.cfg_options import check_cfg_options
+from .inherited_scope import drop_collate_scopes
 
 # what torchrun sets for each process it starts
 _TORCHRUN_ENV = ('RANK', 'WORLD_SIZE', 'MASTER_ADDR', 'MASTER_PORT')
@@ -51,6 +52,7 @@ def load_config(path: str, cfg_options: Optional[dict] = None,
     if not osp.isfile(path):
         raise FileNotFoundError(f'config {path!r} not found')
     cfg = Config.fromfile(path)
+    drop_collate_scopes(cfg)  # a base inherited by `dhkd_det::` marks it
     if cfg_options:
         check_cfg_options(cfg, cfg_options)
         cfg.merge_from_dict(cfg_options)

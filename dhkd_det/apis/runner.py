@@ -2,8 +2,9 @@
 experiment starts a run: ``build_runner`` for a loaded config, and the run
 launcher, which trains a config file with overrides in a work dir either in
 this process (``train_in_process``) or in a child process through
-``tools/train.py`` (``train_in_subprocess``).  Both start from the same
-``run_config``."""
+``python -m dhkd_det.cli.train``, the ``dhkd-train`` command
+(``train_in_subprocess``: a child process, not an import of the higher
+layer).  Both start from the same ``run_config``."""
 import os
 import os.path as osp
 import subprocess
@@ -17,13 +18,16 @@ from mmengine.config import Config
 from mmengine.registry import RUNNERS
 from mmengine.runner import Runner
 
-from ..utils.paths import REPO
+from ..utils.paths import child_env
 from ..utils.quiet import not_deprecation_notice
 from .config import load_config
 
-#: the command line a subprocess run goes through: the repository's own, so
-#: that the child checks data, labels and resumed checkpoints as users' runs
-TRAIN_TOOL = osp.join(REPO, 'tools', 'train.py')
+#: the module a subprocess run goes through: the package's train command
+#: (``dhkd-train``, ``tools/train.py``), so that the child checks data,
+#: labels and resumed checkpoints as users' runs
+TRAIN_MODULE = 'dhkd_det.cli.train'
+#: the command line that reruns such a run by hand
+TRAIN_COMMAND = f'python -m {TRAIN_MODULE}'
 
 
 def init_cpu_process_group(cfg: Config) -> None:
@@ -103,7 +107,7 @@ class SubprocessRun:
             raise RunFailed(
                 f'{self.tail()}\nthe run in {self.work_dir} failed (exit '
                 f'status {self.returncode}; full output: {self.log}; rerun: '
-                f'python {TRAIN_TOOL} {self.config} --work-dir '
+                f'{TRAIN_COMMAND} {self.config} --work-dir '
                 f'{self.work_dir})')
         return self
 
@@ -116,7 +120,7 @@ def train_in_subprocess(config: str, options: Optional[dict], work_dir: str,
                         popen: Callable[..., subprocess.Popen] =
                         subprocess.Popen) -> SubprocessRun:
     """Trains ``run_config(config, options, work_dir, name, hooks)`` in a
-    child ``python tools/train.py``; returns its ``SubprocessRun`` whatever
+    child ``python -m dhkd_det.cli.train``; returns its ``SubprocessRun`` whatever
     its exit status (``.check()`` raises on failure).
 
     The merged config is written with MMEngine's own ``Config.dump`` where
@@ -132,22 +136,18 @@ def train_in_subprocess(config: str, options: Optional[dict], work_dir: str,
     it in its own session, stopped with its driver); this call waits for
     it.
     """
-    if not osp.isfile(TRAIN_TOOL):
-        raise FileNotFoundError(
-            f'train_in_subprocess runs {TRAIN_TOOL}, which is not there: '
-            'it needs a source checkout of the repository (pip install -e '
-            '.), or train_in_process instead')
     cfg = run_config(config, options, work_dir, name, hooks)
     os.makedirs(work_dir, exist_ok=True)
     merged = osp.join(work_dir, osp.basename(config))
     cfg.dump(merged)
-    cmd = [sys.executable, TRAIN_TOOL, merged, '--work-dir', work_dir]
+    cmd = [sys.executable, '-m', TRAIN_MODULE, merged, '--work-dir',
+           work_dir]
     if resume:
         cmd.append('--resume')
     log = osp.join(work_dir, 'train_stdout.log')
     with open(log, 'a' if resume else 'w') as f:
         proc = popen(cmd, stdout=f, stderr=subprocess.STDOUT,
-                     env={**os.environ, **(env or {})})
+                     env=child_env({**os.environ, **(env or {})}))
         proc.wait()
     return SubprocessRun(config=merged, work_dir=work_dir,
                          returncode=proc.returncode, log=log)

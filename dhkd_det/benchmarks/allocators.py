@@ -1,5 +1,6 @@
 """The CIFAR DHKD step on the CPU under several memory allocators:
-tools/benchmarks/train_step.py run once per allocator setting and round, in
+the step benchmark (``train_step.py``, run as ``python -m
+dhkd_det.benchmarks.train_step``) once per allocator setting and round, in
 rotating order, each run its own process (an allocator is chosen when a
 process starts), and its figures gathered into medians and ranges.
 
@@ -15,10 +16,11 @@ import subprocess
 import sys
 from typing import Dict, List, Optional
 
-from ..utils.paths import REPO
+from ..utils.paths import child_env
 from .interleaved import interleaved_times
 
-TRAIN_STEP = os.path.join(REPO, 'tools', 'benchmarks', 'train_step.py')
+#: the step benchmark each allocator runs, in a process of its own
+TRAIN_STEP = 'dhkd_det.benchmarks.train_step'
 
 #: 1 GiB for both of glibc's thresholds: above every block a step
 #: allocates (its largest activations are tens of MiB at batch 64), so none
@@ -68,9 +70,9 @@ def missing_library(env: dict) -> Optional[str]:
 def train_step_figures(env: dict, args: List[str]) -> dict:
     """One run of train_step.py with ``args`` under ``env``: ms per step
     and minor page faults per step of each variant, and its ratios."""
-    proc = subprocess.run([sys.executable, TRAIN_STEP, *args],
-                          env={**os.environ, **env}, capture_output=True,
-                          text=True)
+    proc = subprocess.run([sys.executable, '-m', TRAIN_STEP, *args],
+                          env=child_env({**os.environ, **env}),
+                          capture_output=True, text=True)
     if proc.returncode != 0:
         raise RuntimeError(f'{TRAIN_STEP} failed:\n{proc.stderr[-3000:]}')
     out = {}

@@ -13,14 +13,14 @@ from ..apis import build_runner, load_config
 from ..datasets import CIFAR100
 from ..losses import binary_kl_norm
 from ..testing import save_teacher, write_random_cifar
-from ..utils.paths import REPO
+from ..utils.paths import CONFIG_ROOT
 from .host_syncs import summarise_syncs
 from .report import Report
 from .runs import benchmark_config, stop_loader_workers
 from .timers import WindowTimer, synchronize
 
 #: the checkout holding the configs the check measures
-CLS_CONFIG = osp.join(REPO, 'configs/dhkd/cifar100_res32x4_res8x4.py')
+CLS_CONFIG = osp.join(CONFIG_ROOT, 'configs/dhkd/cifar100_res32x4_res8x4.py')
 RECIPE_ITERS = 782 * 240  # CIFAR-100: 50,000 / 64 per epoch, 240 epochs
 
 # First the variants that decide the recipe's wall time: the captured step
@@ -212,7 +212,7 @@ def cls_variants(report: Report, check: ClsCheck, variants, cap: float):
     """Measures each of ``variants`` as its own entry of the report's
     ``cls`` part, each under the time limit ``cap``."""
     entries = report.data.setdefault('cls', dict(
-        config=osp.relpath(CLS_CONFIG, REPO),
+        config=osp.relpath(CLS_CONFIG, CONFIG_ROOT),
         pair=f'{check.teacher} -> {check.student}',
         train_images=check.sizes.cls_images,
         recipe_iters=RECIPE_ITERS, variants=[]))['variants']

@@ -1,5 +1,5 @@
 """The GPU check's ``cls_packing`` part: how many CIFAR training runs to
-pack on one GPU.  N real ``tools/train.py`` runs of the DHKD config (GA,
+pack on one GPU.  N real training runs (``dhkd-train``) of the DHKD config (GA,
 float32, the GPU-resident training set, seeds 0 .. N-1) side by side on
 the check's random CIFAR set; each times a window of iterations after its
 warm-up, the windows started together (``PackedWindowTimerHook``), and the
@@ -13,13 +13,13 @@ import subprocess
 import sys
 from typing import List
 
+from ..apis.runner import TRAIN_MODULE
 from ..testing import dotted
-from ..utils.paths import REPO
+from ..utils.paths import CONFIG_ROOT, child_env
 from .cls_check import CLS_CONFIG, RECIPE_ITERS, ClsCheck, variant_name
 from .packed_window_hook import WINDOW_FILE
 from .report import Report
 
-TRAIN = osp.join(REPO, 'tools', 'train.py')
 #: the quick start's recipe (GA, float32, NCHW) on GPU-resident data, the
 #: step captured as a CUDA graph (--cuda-graph)
 VARIANT = dict(loader='gpu_resident', precision='fp32', channels_last=False,
@@ -63,8 +63,8 @@ def packed_runs(check: ClsCheck, processes: int) -> dict:
         osp.join(root, 'barrier'), processes)
     # on CPU (--smoke) one thread each, as the check's own process: more
     # only wait for each other on a small machine
-    env = dict(os.environ, OMP_NUM_THREADS='1') if check.device == 'cpu' \
-        else None
+    env = child_env(dict(os.environ, OMP_NUM_THREADS='1')
+                    if check.device == 'cpu' else dict(os.environ))
     procs, work_dirs = [], []
     try:
         for seed in range(processes):
@@ -74,15 +74,15 @@ def packed_runs(check: ClsCheck, processes: int) -> dict:
             os.makedirs(work_dirs[-1])
             with open(osp.join(work_dirs[-1], 'train.log'), 'w') as log:
                 procs.append(subprocess.Popen(
-                    [sys.executable, TRAIN, config, '--work-dir',
-                     work_dirs[-1], '--cfg-options',
+                    [sys.executable, '-m', TRAIN_MODULE, config,
+                     '--work-dir', work_dirs[-1], '--cfg-options',
                      *cfg_option_args(options)],
                     stdout=log, stderr=subprocess.STDOUT, env=env))
         for proc, work_dir in zip(procs, work_dirs):
             if proc.wait() != 0:
                 with open(osp.join(work_dir, 'train.log')) as log:
                     raise RuntimeError(
-                        f'{TRAIN} exited with {proc.returncode}:\n'
+                        f'{TRAIN_MODULE} exited with {proc.returncode}:\n'
                         f'{log.read()[-3000:]}')
     finally:
         for proc in procs:
@@ -116,7 +116,8 @@ def cls_packing(report: Report, check: ClsCheck, counts, cap: float):
     entry of the report's ``cls_packing`` part, under the time limit
     ``cap``."""
     entries = report.data.setdefault('cls_packing', dict(
-        config=osp.relpath(CLS_CONFIG, REPO), tool='tools/train.py',
+        config=osp.relpath(CLS_CONFIG, CONFIG_ROOT),
+        tool=f'python -m {TRAIN_MODULE}',
         variant=variant_name(VARIANT),
         pair=f'{check.teacher} -> {check.student}',
         batch=check.sizes.cls_batch, warmup=check.sizes.packing_warmup,

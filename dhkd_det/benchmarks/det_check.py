@@ -13,15 +13,15 @@ import torch
 from ..apis import build_runner, load_config
 from ..testing import (coco_dataset, dotted, shrink_detector,
                        write_tiny_coco)
-from ..utils.paths import REPO
+from ..utils.paths import CONFIG_ROOT
 from .det_step import measure_det_steps
 from .runs import benchmark_config, stop_loader_workers
 from .timers import PeakMemory, WindowTimer
 
 #: the checkout holding the configs the check measures
 DET_CONFIGS = dict(
-    faster_rcnn=osp.join(REPO, 'configs/dhkd/coco_faster_rcnn_r101_r50.py'),
-    retinanet=osp.join(REPO, 'configs/dhkd/coco_retinanet_r101_r50.py'))
+    faster_rcnn=osp.join(CONFIG_ROOT, 'configs/dhkd/coco_faster_rcnn_r101_r50.py'),
+    retinanet=osp.join(CONFIG_ROOT, 'configs/dhkd/coco_retinanet_r101_r50.py'))
 #: what the peaks say where there is no GPU to measure them on
 NO_GPU_PEAK = 'unavailable: no GPU (CPU run)'
 
@@ -155,7 +155,7 @@ class DetCheck:
             teacher_s, peak = sum(spans), NO_GPU_PEAK
         s_per_iter = timer.seconds / timer.iters
         return dict(
-            config=osp.relpath(DET_CONFIGS[kind], REPO),
+            config=osp.relpath(DET_CONFIGS[kind], CONFIG_ROOT),
             pair='R18 -> R18 (smoke)' if self.smoke else 'R101 -> R50',
             image=list(self.sizes.det_image), batch=2,
             iters_timed=timer.iters, s_per_iter=round(s_per_iter, 4),

@@ -10,10 +10,10 @@ from mmengine.config import Config
 from mmengine.optim import build_optim_wrapper
 from mmengine.registry import MODELS
 
-from ..utils.paths import REPO
+from ..utils.paths import CONFIG_ROOT
 from .timers import synchronize
 
-R34_R18_CONFIG = osp.join(REPO, 'configs/dhkd/imagenet_r34_r18.py')
+R34_R18_CONFIG = osp.join(CONFIG_ROOT, 'configs/dhkd/imagenet_r34_r18.py')
 
 
 def distill_step_rate(device: str, batch: int, size: int, iters: int,

@@ -43,12 +43,12 @@ from ..analysis import read_run
 from ..apis import load_config, train_in_process
 from ..datasets import digits_as_cifar
 from ..utils.quiet import silence_library_warnings
-from ..utils.paths import REPO
+from ..utils.paths import CONFIG_ROOT
 from .ablation import DEFAULT_VARIANTS, run_ablation
 
 TEACHER, STUDENT = 'resnet20', 'resnet8'
-TEACHER_CONFIG = osp.join(REPO, 'configs', 'teachers', 'cifar100_resnet56.py')
-DHKD_CONFIG = osp.join(REPO, 'configs', 'dhkd', 'cifar100_res56_res20.py')
+TEACHER_CONFIG = osp.join(CONFIG_ROOT, 'configs', 'teachers', 'cifar100_resnet56.py')
+DHKD_CONFIG = osp.join(CONFIG_ROOT, 'configs', 'dhkd', 'cifar100_res56_res20.py')
 #: the teacher's record in its cache folder, written once it has trained
 TEACHER_RECORD = 'teacher.json'
 

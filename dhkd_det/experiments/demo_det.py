@@ -49,7 +49,7 @@ from ..datasets import digits_as_coco
 from ..testing import (CONFIGS, coco_loaders, dotted, mmdet_configs,
                        small_overrides)
 from ..utils.quiet import quiet_pycocotools
-from ..utils.paths import REPO
+from ..utils.paths import CONFIG_ROOT
 
 #: the demo runs from a checkout: the distillation configs are the
 #: repository's
@@ -57,8 +57,8 @@ MMDET_CONFIGS = mmdet_configs()
 TEACHER_CONFIG = osp.join(MMDET_CONFIGS, 'faster_rcnn',
                           'faster-rcnn_r101_fpn_2x_coco.py')
 STUDENT_CONFIG = osp.join(MMDET_CONFIGS, CONFIGS['faster_rcnn'])
-KD_CONFIG = osp.join(REPO, 'configs', 'kd', 'coco_faster_rcnn_r101_r50.py')
-DHKD_CONFIG = osp.join(REPO, 'configs', 'dhkd', 'coco_faster_rcnn_r101_r50.py')
+KD_CONFIG = osp.join(CONFIG_ROOT, 'configs', 'kd', 'coco_faster_rcnn_r101_r50.py')
+DHKD_CONFIG = osp.join(CONFIG_ROOT, 'configs', 'dhkd', 'coco_faster_rcnn_r101_r50.py')
 CLASSES = tuple(str(d) for d in range(10))
 #: the panels of figures/overview.png
 OVERVIEW_PANELS = overview_panels('coco/bbox_mAP')
@@ -267,7 +267,7 @@ def run_demo(work_dir: str = 'demo_det_runs', seed: int = 0,
         # (MMDetection first: a virtualenv inside the checkout holds it)
         shown = ('mmdet::' + osp.relpath(config, MMDET_CONFIGS)
                  if config.startswith(MMDET_CONFIGS) else
-                 osp.relpath(config, REPO))
+                 osp.relpath(config, CONFIG_ROOT))
         print(f'[demo_det] run {step}/4: {label}  ({shown}, {epochs} '
               'epochs)', flush=True)
         hooks = [dict(type='ProgressHook', label=name,

@@ -57,7 +57,7 @@ from ..analysis.curves import plot_panels, plot_runs
 from ..analysis.panels import GRAD_GROUPS, overview_panels
 from ..analysis.runs import read_run
 from ..analysis.summary import csv_table, markdown_table, mean_std
-from ..apis.runner import TRAIN_TOOL, train_in_subprocess
+from ..apis.runner import TRAIN_COMMAND, train_in_subprocess
 from ..checkpoint.atomic_file import atomic_write_text
 from ..datasets import digit_scenes_as_coco
 from ..testing import dotted
@@ -277,7 +277,7 @@ def run_cell(work_dir: str, config: str, options: dict, hooks: List[dict],
             raise CellFailed(
                 f'{tail}\n--- {work_dir} failed (exit status '
                 f'{run.returncode}; full output: {run.log}; rerun the study '
-                f'to retry it, or by hand: python {TRAIN_TOOL} {run.config} '
+                f'to retry it, or by hand: {TRAIN_COMMAND} {run.config} '
                 f'--work-dir {work_dir} --resume)')
         atomic_write_text(results_file, json.dumps(results, indent=1))
         if osp.exists(failed):

@@ -31,14 +31,14 @@ from typing import Dict, List, Optional
 from mmengine.config import Config
 from mmengine.registry import MODELS
 
-from ..utils.paths import REPO
+from ..utils.paths import CONFIG_ROOT
 from .overrides import override_config
 
 #: the hooks that exist only to distil: a run without a teacher drops them
 DISTILL_HOOKS = ('DHKDHook', 'DistillScheduleHook')
 #: the pair every method's reference config is written for
 REFERENCE_PAIR = 'res32x4_res8x4'
-CONFIGS = osp.join(REPO, 'configs')
+CONFIGS = osp.join(CONFIG_ROOT, 'configs')
 
 
 @dataclass(frozen=True)
@@ -143,7 +143,7 @@ def method_parts(name: str, config: str) -> MethodParts:
     error where a key is missing or a loss type is not registered."""
     cfg = Config.fromfile(config)
     model = cfg.get('model') or {}
-    where = f'method {name!r} ({osp.relpath(config, REPO)})'
+    where = f'method {name!r} ({osp.relpath(config, CONFIG_ROOT)})'
     if 'task_losses' not in model:
         raise KeyError(
             f'{where}: no model.task_losses; a method config writes out the '
@@ -238,7 +238,7 @@ def method_config(name: str, pair: str, pair_config: str, seed: int,
     return override_config(
         pair_config, header.splitlines() + [
             f'{method.title} on pair {pair}, seed {seed}; losses and '
-            f'hyper-parameters: {osp.relpath(source, REPO)} '
+            f'hyper-parameters: {osp.relpath(source, CONFIG_ROOT)} '
             f'({method.source})'],
         model, parts.optim_wrapper, hooks, seed, extra)
 

@@ -18,7 +18,8 @@ import signal
 import threading
 from typing import Dict, List, Optional, Sequence
 
-from .sweep import (CHILDREN, REPO, Cell, Outcome, Sweep, failure_report,
+from ..utils.paths import REPO
+from .sweep import (CHILDREN, Cell, Outcome, Sweep, failure_report,
                     load_sweep, parse_cell, run_cell, sweep_lock)
 
 #: seconds between slurm's warning and the end of a task's time: what a
@@ -159,7 +160,8 @@ def submit_slurm(sweep: Sweep, out: str, cells: Sequence[Cell],
         ntasks_per_node=1, gpus_per_node=1, cpus_per_task=cpus_per_task,
         signal_delay_s=signal_delay_s, stderr_to_stdout=True,
         array_parallelism=max_parallel or len(cells),
-        # the tasks import this checkout's dhkd_det (and so run its tools)
+        # the tasks import this very dhkd_det (a checkout's, or the one
+        # installed), and their runs its train command
         setup=[f'export PYTHONPATH={shlex.quote(REPO)}'
                '${PYTHONPATH:+:$PYTHONPATH}'],
         additional_parameters=extra)

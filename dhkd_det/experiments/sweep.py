@@ -48,12 +48,12 @@ from mmengine.config import Config
 from mmengine.runner import find_latest_checkpoint
 
 from ..analysis.runs import read_run
-from ..apis.runner import TRAIN_TOOL, train_in_subprocess
+from ..apis.runner import TRAIN_COMMAND, train_in_subprocess
 from ..apis.work_dir_lock import holder as work_dir_holder
 from ..checkpoint.atomic_file import atomic_write_text
 from ..engine.hooks.preemption_hook import PREEMPTED_EXIT_CODE
 from ..utils import stop_with_parent
-from ..utils.paths import REPO
+from ..utils.paths import CONFIG_ROOT, config_file
 from .methods import (METHODS, Method, method_config, method_from_config,
                       method_parts)
 from .sweep_preflight import FirstFailures, check_cells
@@ -121,14 +121,15 @@ class Sweep:
 def pair_config(name: str) -> str:
     """The config of a pair named as in ``configs/dhkd/`` (``res56_res20``
     for ``configs/dhkd/cifar100_res56_res20.py``)."""
-    return osp.join(REPO, 'configs', 'dhkd', f'cifar100_{name}.py')
+    return config_file(f'dhkd/cifar100_{name}.py')
 
 
 def _config_path(path: str, sweep_file: str) -> str:
     """A config named in a sweep file: as given, else from the sweep file's
-    folder, else from the repository."""
+    folder, else as a path of the repository (``configs/...``), found in
+    the package's configs wherever they are (a checkout or a wheel)."""
     for candidate in (path, osp.join(osp.dirname(sweep_file), path),
-                      osp.join(REPO, path)):
+                      osp.join(CONFIG_ROOT, path)):
         if osp.isfile(candidate):
             return osp.abspath(candidate)
     return path
@@ -141,7 +142,13 @@ def load_sweep(path: str, cfg_options: Optional[dict] = None) -> Sweep:
     every one of them, or a dict name -> the method's config file, a name
     of ``METHODS`` mapping to None), ``seeds`` and optionally
     ``cfg_options`` (a dict of ``--cfg-options`` for every run);
-    ``cfg_options`` given here override the file's."""
+    ``cfg_options`` given here override the file's.  ``path`` is a file,
+    or one of the package's own sweeps by its repository path
+    (``configs/sweeps/cifar100_paper.py``), found wherever the configs are
+    (a checkout or an installed wheel)."""
+    if not osp.isfile(path) and osp.isfile(
+            osp.join(CONFIG_ROOT, path)):
+        path = osp.join(CONFIG_ROOT, path)
     if not osp.isfile(path):
         raise FileNotFoundError(f'sweep file {path!r} not found (e.g. '
                                 'configs/sweeps/cifar100_paper.py)')
@@ -532,10 +539,10 @@ def write_cell_config(sweep: Sweep, cell: Cell, work_dir: str) -> str:
     path = osp.join(work_dir, OVERRIDE_DIR, f'{cell.method}.py')
     merged = osp.join(work_dir, f'{cell.method}.py')
     command = ' '.join(shlex.quote(a) for a in (
-        'python', TRAIN_TOOL, merged, '--work-dir', work_dir))
+        *TRAIN_COMMAND.split(), merged, '--work-dir', work_dir))
     atomic_write_text(path, method_config(
         cell.method, cell.pair, sweep.pairs[cell.pair], cell.seed,
-        header=f'written by tools/reproduce.py for {sweep.file}; rerun:\n'
+        header=f'written by dhkd-reproduce (tools/reproduce.py) for {sweep.file}; rerun:\n'
         f'{command}', method=sweep.method(cell.method)))
     return path
 

@@ -22,11 +22,16 @@ DOC = osp.join(REPO, 'docs', 'architecture.md')
 #: folder or a tool is often cited from there)
 ROOTS = ('', 'dhkd_det', 'configs', 'tools', 'docs')
 #: backticked tokens that look like paths and are not: what they are
-NOT_PATHS = {'train/*': "the message hub's training scalars"}
+NOT_PATHS = {'train/*': "the message hub's training scalars",
+             # where a wheel carries the configs (setup.py copies them
+             # there); a checkout has none
+             'dhkd_det/.mim/configs': "a wheel's folder",
+             '.mim/configs/': "a wheel's folder"}
 #: the libraries whose names the page cites, where those names live
 LIBRARIES = ('builtins', 'torch', 'torch.nn', 'torch.distributed',
              'mmengine.runner', 'mmengine.optim', 'mmengine.hooks',
              'mmengine.logging', 'mmengine.model', 'mmengine.fileio',
+             'mmengine.config.utils',
              'mmdet.models', 'mmdet.evaluation')
 PATH = re.compile(r'^[\w.*{},<>-]+(/[\w.*{},<>-]*)+$|^[\w-]+\.(py|sh|md)$')
 NAME = re.compile(r'^([A-Za-z_]\w*(?:\.[A-Za-z_]\w*)*)(\(.*\))?$')

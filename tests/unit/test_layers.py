@@ -20,6 +20,7 @@ LAYERS = (
     ('apis', ),
     ('testing', ),
     ('experiments', 'benchmarks'),
+    ('cli', ),
 )
 LAYER_OF = {pkg: i for i, pkgs in enumerate(LAYERS) for pkg in pkgs}
 ROOT = Path(osp.dirname(dhkd_det.__file__))
