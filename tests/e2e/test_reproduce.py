@@ -212,7 +212,13 @@ def test_slurm_job_array(tmp_path):
     each task a pickled CellJob of its cell with the command line's
     options."""
     submitit = pytest.importorskip('submitit')
+    from dhkd_det.datasets import digits_as_cifar
     from dhkd_det.experiments.slurm import CellJob
+    # the inputs every cell needs: the pre-flight checks them before
+    # anything is queued
+    digits_as_cifar(str(tmp_path / 'data' / 'digits'), max_train=64)
+    (tmp_path / 'checkpoints').mkdir()
+    save_teacher(tmp_path / 'checkpoints' / 'digits_resnet8.pth')
     out = tmp_path / 'out'
     _write_results(str(out), Cell('digits', 'kd', 1), 50.0, 50.0)
     proc = run_tool(python_tool(
@@ -346,4 +352,18 @@ def test_digits_sweep_end_to_end(tmp_path):
     assert (out / 'table.csv').is_file() and (out / 'spread.png').is_file()
     # every cell can be rerun by hand: its override config names the command
     override = (crashed / 'override' / 'kd.py').read_text()
-    assert 'tools/train.py' in override.splitlines()[1]
+    assert 'python -m dhkd_det.cli.train' in override.splitlines()[1]
+
+
+def test_slurm_submission_checks_every_cell_first(tmp_path):
+    """Nothing is queued when a cell's inputs are missing: the pre-flight
+    names them (here the data and the teacher) before sbatch is called."""
+    pytest.importorskip('submitit')
+    proc = run_tool(python_tool(
+        'reproduce.py', SMOKE, '--out', str(tmp_path / 'out'), '--launcher',
+        'slurm', '--partition', 'gpu', '--time', '1:00:00'),
+        cwd=str(tmp_path), env_extra={'PATH': _fake_slurm(tmp_path)})
+    assert proc.returncode == 1
+    assert 'data/digits' in proc.stderr and 'digits_resnet8.pth' in \
+        proc.stderr
+    assert not (tmp_path / 'submitted.sh').exists()

@@ -1,0 +1,8 @@
+# written by tools/reproduce.py for /work/study_tree/configs/sweeps/digit_pairs_study.py; rerun:
+# python /work/study_tree/tools/train.py /work/studies/digit_pairs_study/res20_res8/dhkd/seed_2/dhkd.py --work-dir /work/studies/digit_pairs_study/res20_res8/dhkd/seed_2
+# DHKD on pair res20_res8, seed 2; hyper-parameters: configs/dhkd/ (CE on the main head, BinaryKLNorm T 2 on a nonlinear aux head) without gradient alignment
+_base_ = '/work/study_tree/configs/dhkd/digit_pairs_res20_res8.py'
+model = {'student': {'aux_head': 'nonlinear'}, 'task_losses': {'_delete_': True, 'main': {'type': 'CELoss', 'loss_weight': 1.0}}, 'distill_losses': {'_delete_': True, 'aux': {'type': 'BinaryKLNormLoss', 'temperature': 2.0, 'loss_weight': 1.0}}, 'eval_aux': True}
+optim_wrapper = dict(type='OptimWrapper')
+custom_hooks = [{'type': 'DHKDHook'}, {'type': 'LossGuardHook'}, {'type': 'NeuralCollapseHook'}, {'type': 'GradDiagnosticsHook', 'interval': 20}]
+randomness = dict(seed=2)
