@@ -75,6 +75,11 @@ def train_in_process(config: str, options: dict, work_dir: str, name: str,
     console; returns the merged config.  Several runs may follow each other
     in one process (the demos): ``name`` must be unique among them."""
     cfg = run_config(config, options, work_dir, name, hooks)
+    # MMEngine's own Runner, as before DHKDRunner existed: an in-process
+    # run (the demos' teacher, tests) is not resumed, and the always-on
+    # RngStateHook (which keeps validation's random draws out of training)
+    # would change the numbers its tables were published with
+    cfg.runner_type = 'Runner'
     runner = build_runner(cfg)
     runner.logger.addFilter(not_deprecation_notice)
     runner.train()
