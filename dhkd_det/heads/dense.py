@@ -35,10 +35,12 @@ class DistillDenseHead(metaclass=ABCMeta):
     Subclasses list it before MMDetection's head
     (``class DualATSSHead(DistillDenseHead, ATSSHead)``), set
     ``main_cls_name`` to the attribute of MMDetection's classification conv
-    (``'retina_cls'``, ``'atss_cls'``, ``'conv_cls'``), call
-    ``_init_dense(aux_classifier, init_cfg)`` for the ``init_cfg`` they
-    hand to MMDetection's ``__init__`` and ``_add_aux_classifier()`` at the
-    end of ``_init_layers``.  ``aux_classifier=False`` leaves the head
+    (``'retina_cls'``, ``'atss_cls'``, ``'conv_cls'``) and implement
+    ``distilled_priors``; the mixin's ``__init__`` takes
+    ``aux_classifier`` and hands MMDetection's the ``init_cfg``
+    (``FOCAL_PRIOR`` by default: the focal-loss prior), and its
+    ``_init_layers`` adds the aux classifier after MMDetection's layers.
+    ``aux_classifier=False`` leaves the head
     MMDetection's exactly (no aux classifier) while it still names its
     priors: a one-stage student for a main-head baseline (KD on
     MMDetection's classifier).
@@ -60,6 +62,17 @@ class DistillDenseHead(metaclass=ABCMeta):
     main_cls_name: str = ''
     #: whether the head has the aux classifier (``aux_classifier``)
     with_aux: bool = True
+
+    def __init__(self, *args, aux_classifier: bool = True,
+                 init_cfg: Union[dict, str, None] = FOCAL_PRIOR,
+                 **kwargs) -> None:
+        super().__init__(
+            *args, init_cfg=self._init_dense(aux_classifier, init_cfg),
+            **kwargs)
+
+    def _init_layers(self) -> None:
+        super()._init_layers()
+        self._add_aux_classifier()
 
     def _init_dense(self, aux_classifier: bool,
                     init_cfg: Union[dict, str, None]) -> Optional[dict]:

@@ -1,6 +1,6 @@
 """FCOS's (anchor-free) head with DHKD's auxiliary classifier
 ``conv_cls_aux``."""
-from typing import List, Union
+from typing import List
 
 import torch
 from mmdet.models.dense_heads import FCOSHead
@@ -8,7 +8,7 @@ from mmdet.registry import MODELS
 from mmdet.utils import InstanceList, OptInstanceList
 from torch import Tensor
 
-from .dense import FOCAL_PRIOR, DistillDenseHead
+from .dense import DistillDenseHead
 
 
 @MODELS.register_module()
@@ -28,17 +28,6 @@ class DualFCOSHead(DistillDenseHead, FCOSHead):
     """
 
     main_cls_name = 'conv_cls'
-
-    def __init__(self, *args, aux_classifier: bool = True,
-                 init_cfg: Union[dict, str, None] = FOCAL_PRIOR,
-                 **kwargs) -> None:
-        super().__init__(
-            *args, init_cfg=self._init_dense(aux_classifier, init_cfg),
-            **kwargs)
-
-    def _init_layers(self) -> None:
-        super()._init_layers()
-        self._add_aux_classifier()
 
     def distilled_priors(self, cls_scores: List[Tensor],
                          batch_gt_instances: InstanceList,

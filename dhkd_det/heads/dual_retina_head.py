@@ -1,5 +1,5 @@
 """RetinaNet's head with DHKD's auxiliary classifier ``retina_cls_aux``."""
-from typing import List, Union
+from typing import List
 
 import torch
 from mmdet.models.dense_heads import AnchorHead, RetinaHead
@@ -7,7 +7,7 @@ from mmdet.registry import MODELS
 from mmdet.utils import InstanceList, OptInstanceList
 from torch import Tensor
 
-from .dense import FOCAL_PRIOR, DistillDenseHead, per_prior_logits
+from .dense import DistillDenseHead, per_prior_logits
 
 #: the name the per-prior flattening had when RetinaNet was the one dense
 #: head (kept for callers of this module)
@@ -33,17 +33,6 @@ class DualRetinaHead(DistillDenseHead, RetinaHead):
     """
 
     main_cls_name = 'retina_cls'
-
-    def __init__(self, *args, aux_classifier: bool = True,
-                 init_cfg: Union[dict, str, None] = FOCAL_PRIOR,
-                 **kwargs) -> None:
-        super().__init__(
-            *args, init_cfg=self._init_dense(aux_classifier, init_cfg),
-            **kwargs)
-
-    def _init_layers(self) -> None:
-        super()._init_layers()
-        self._add_aux_classifier()
 
     def distilled_priors(self, cls_scores: List[Tensor],
                          batch_gt_instances: InstanceList,

@@ -1,7 +1,9 @@
 """tools/analysis/authors_dhkd.py (dhkd_det.experiments.authors_code and
 authors_bootstrap) run on a stand-in of the DHKD authors' checkout: their
 entry points and argument names, their data reading (torchvision's
-CIFAR100 under ./data/ with download=True), their teacher loading (the
+CIFAR100 under ./data/, called with download=True as they call it; the
+bootstrap refuses any download and the data are this test's own files),
+their teacher loading (the
 architecture from the folder name, ``torch.load(path)['model']`` loaded
 strictly), their console lines.  The real checkout is not used (no
 network); the stand-in's networks are dhkd_det's zoo, whose parameter
@@ -123,6 +125,9 @@ def get_cifar100_dataloaders(batch_size, num_workers):
                              (0.2675, 0.2565, 0.2761))])
     print('train transform:', train_transform)
     test_transform = transforms.Compose(train_transform.transforms[2:])
+    # their call, kept as it is: the harness's bootstrap turns torchvision's
+    # download into an error and links the test's own files under ./data/
+    # (test_torchvision_reads_our_cifar_files_offline), so nothing is fetched
     train_set = datasets.CIFAR100(root='./data/', download=True, train=True,
                                   transform=train_transform)
     test_set = datasets.CIFAR100(root='./data/', download=True, train=False,
