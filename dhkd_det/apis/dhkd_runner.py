@@ -20,7 +20,10 @@ own train / test scripts build the runner a config names
   data set is built, the work dir's lock, ``resume=True`` without a path
   resuming the newest complete checkpoint (checked first), and the label
   range;
-- ``val()`` / ``test()``: the pre-flight of their data.
+- ``val()`` / ``test()``: the pre-flight of their data;
+- a config that inherits ours by ``dhkd_det::`` gets its data loaders'
+  ``collate_fn`` scope mark taken off (``inherited_scope.py``), as
+  ``load_config`` does for our tools.
 
 A tool that did these itself sets ``runner.prepared = True`` after building
 it; the runner then does not repeat them (nor take the lock it holds)."""
@@ -33,6 +36,7 @@ from ..checkpoint import check_resume
 from ..checks import check_label_range, check_preflight
 from .always_on_hooks import add_always_on_hooks
 from .config import check_launcher
+from .inherited_scope import drop_collate_scopes
 from .newest_checkpoint import checkpoint_dir, newest_complete_checkpoint
 from .train_length import check_train_length
 from .work_dir_lock import held_here, work_dir_lock
@@ -56,6 +60,7 @@ class DHKDRunner(Runner):
     def from_cfg(cls, cfg) -> 'DHKDRunner':
         cfg = copy.deepcopy(cfg)
         check_launcher(cfg.get('launcher', 'none'))
+        drop_collate_scopes(cfg)
         add_always_on_hooks(cfg)
         return super().from_cfg(cfg)
 

@@ -8,7 +8,10 @@ writes the command, the message and the full traceback to
 ``note_work_dir``; the temporary folder before it is known) and prints the
 message, at most ``MAX_LINES`` lines (the pre-flight's report whole, when
 it fits), and one line naming the log, then exits with status 1.
-``SystemExit`` passes through (a preempted run's status 75 included)."""
+``SystemExit`` passes through (a preempted run's status 75 included).
+What the tool held back of the console while building its runner
+(``held_console.py``: MMEngine's environment and config) goes into that log
+too, not onto the console."""
 import os
 import os.path as osp
 import sys
@@ -18,6 +21,7 @@ import traceback
 from typing import Callable, Optional
 
 from ..checks.preflight import PreflightFailed
+from .held_console import release_console, take_held_console
 
 #: console lines of a failed start, the log's line included
 MAX_LINES = 40
@@ -65,8 +69,9 @@ def _clip(text: str, lines: int) -> str:
         f'... ({len(rows) - lines + 1} more lines in the log)'])
 
 
-def report_failure(err: BaseException, tool: str) -> str:
-    """Write ``err``'s log; returns the console text."""
+def report_failure(err: BaseException, tool: str, held: str = '') -> str:
+    """Write ``err``'s log (with ``held``, the console output held back
+    while the run was starting); returns the console text."""
     shown = summary(err)
     log = _log_path(tool)
     try:
@@ -75,6 +80,9 @@ def report_failure(err: BaseException, tool: str) -> str:
                     f'folder: {os.getcwd()}\n\n{shown}\n\n')
             f.write(''.join(traceback.format_exception(
                 type(err), err, err.__traceback__)))
+            if held:
+                f.write('\nthe console while the run was being built '
+                        f'(held back from the console):\n{held}')
         where = f'the full log, with the traceback: {log}'
     except OSError as log_err:  # the message still reaches the console
         where = f'(no log written: {log_err})'
@@ -87,5 +95,8 @@ def run_tool(main: Callable[[], None], tool: str) -> None:
     try:
         main()
     except Exception as err:  # noqa: BLE001  SystemExit passes through
-        print(report_failure(err, tool), file=sys.stderr, flush=True)
+        print(report_failure(err, tool, take_held_console()),
+              file=sys.stderr, flush=True)
         sys.exit(1)
+    finally:  # a SystemExit (preempted while building) prints it
+        release_console()

@@ -30,6 +30,8 @@ from dhkd_det.apis import (  # noqa: E402
     build_runner, close_distributed, init_cpu_process_group,
     load_config)
 from dhkd_det.apis.failed_start import note_work_dir, run_tool  # noqa: E402
+from dhkd_det.apis.held_console import (  # noqa: E402
+    ReleaseConsoleHook, hold_console)
 from dhkd_det.apis.test_outputs import (  # noqa: E402
     add_prediction_dump, check_metrics, check_out_path, draw_detections)
 
@@ -77,7 +79,9 @@ def main():
     cfg.resume = False
     check_preflight(cfg, ('test_dataloader', ), subject=args.config)
     init_cpu_process_group(cfg)
+    hold_console()  # printed once the test starts (held_console.py)
     runner = build_runner(cfg)
+    runner.register_hook(ReleaseConsoleHook())
     runner.prepared = True  # a DHKDRunner: checked here
     check_label_range(runner, ('test_dataloader', ))
     load_for_test(unwrapped_model(runner), args.checkpoint, args.config)

@@ -21,6 +21,8 @@ from dhkd_det.apis import (  # noqa: E402
 from dhkd_det.apis.always_on_hooks import add_always_on_hooks  # noqa: E402
 from dhkd_det.apis.dhkd_runner import train_loaders  # noqa: E402
 from dhkd_det.apis.failed_start import note_work_dir, run_tool  # noqa
+from dhkd_det.apis.held_console import (  # noqa: E402
+    ReleaseConsoleHook, hold_console)
 from dhkd_det.apis.newest_checkpoint import (  # noqa: E402
     checkpoint_dir, newest_complete_checkpoint)
 from dhkd_det.apis.train_length import check_train_length  # noqa: E402
@@ -118,7 +120,11 @@ def main():
         # looked for under the lock: no other run writes there meanwhile
         resume_from, named_by = resume_point(args.resume, cfg)
         init_cpu_process_group(cfg)
+        # MMEngine's environment / config dump: printed once the run has
+        # started, or kept in the failure's log if it does not start
+        hold_console()
         runner = build_runner(cfg)
+        runner.register_hook(ReleaseConsoleHook())
         runner.prepared = True  # a DHKDRunner: checked and locked here
         if resume_from is not None:
             check_resume(runner, resume_from, named_by)

@@ -8,9 +8,10 @@ the finder below on ``sys.meta_path`` that import finds a module either way,
 so ``import mmcv.ops``, ``import mmdet.models`` and MMDetection's own tools
 work whatever is imported first.  The finder is installed at interpreter
 start-up by the one-line ``dhkd_det_mmcv_ops.pth`` (its line is
-``startup_hook_line.txt`` beside this file) that ``tools/install.sh``
-(and a wheel of this package) puts into site-packages, and again by
-``import dhkd_det``.
+``startup_hook_line.txt`` beside this file; it runs
+``dhkd_det/startup_hook.py``, which loads this file) that
+``tools/install.sh`` (and a wheel of this package) puts into site-packages,
+and again by ``import dhkd_det``.
 
 This file uses the standard library only: the ``.pth`` line loads it by
 path, before (and without) importing ``dhkd_det``, torch or mmcv.

@@ -232,3 +232,38 @@ def test_slurm_test_sh_runs_test_py_with_srun(tmp_path):
     assert args[at - 2:at] == ['python', '-u']
     assert args[at + 1:at + 6] == ['cfg.py', 'model.pth', '--launcher=slurm',
                                    '--out', 'p.pkl']
+
+
+def test_a_start_that_fails_after_the_runner_is_built_is_short(setup,
+                                                                tmp_path):
+    # a teacher checkpoint of another architecture is found when the
+    # teacher loads (DHKDHook, before the first epoch): MMEngine has printed
+    # its environment, config and hook table by then, held back until now
+    root, cfg = setup
+    wrong = tmp_path / 'resnet20.pth'
+    save_teacher(wrong, arch='resnet20', num_classes=10)
+    proc = run_tool(python_tool('train.py', cfg, '--work-dir',
+                                str(tmp_path / 'wd'), '--cfg-options',
+                                f'model.teacher_ckpt={wrong}'),
+                    cwd=str(tmp_path))
+    assert proc.returncode == 1
+    console = (proc.stdout + proc.stderr).splitlines()
+    assert len(console) <= 40, '\n'.join(console)
+    assert f'teacher checkpoint (model.teacher_ckpt) {wrong} does not fit ' \
+        'model.teacher (ResNet)' in proc.stderr, proc.stderr[-3000:]
+    assert 'System environment' not in proc.stdout + proc.stderr
+    log = proc.stderr.rstrip().splitlines()[-1].split(
+        'the full log, with the traceback: ')[1]
+    text = open(log).read()
+    assert 'Traceback (most recent call last)' in text
+    assert 'System environment' in text and 'Config:' in text
+    # the same command with its own teacher starts: the console is
+    # MMEngine's, environment and config first
+    proc = run_tool(python_tool('train.py', cfg, '--work-dir',
+                                str(tmp_path / 'wd_ok'), '--cfg-options',
+                                'train_cfg.max_epochs=1'),
+                    cwd=str(tmp_path))
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    out = proc.stdout
+    assert out.index('System environment') < out.index('Config:') < \
+        out.index('Epoch(train) [1]')

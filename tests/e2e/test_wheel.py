@@ -193,32 +193,43 @@ def test_a_project_inherits_the_detection_config(env):
         ['DetDistiller', 'DualShared2FCBBoxHead', 'CocoDataset', 'DHKDHook'])
 
 
+TINY_CLS = textwrap.dedent('''
+    _base_ = 'dhkd_det::dhkd/cifar100_res32x4_res8x4.py'
+    model = dict(
+        student=dict(network=dict(type='resnet8', num_classes=10)),
+        teacher=dict(type='resnet8', num_classes=10),
+        teacher_ckpt='teacher.pth')
+    train_dataloader = dict(
+        batch_size=16, num_workers=0, persistent_workers=False,
+        dataset=dict(data_root='data', check_md5=False))
+    val_dataloader = dict(
+        batch_size=16, num_workers=0, persistent_workers=False,
+        dataset=dict(data_root='data', check_md5=False))
+    test_dataloader = val_dataloader
+    train_cfg = dict(max_epochs=1)
+    default_hooks = dict(logger=dict(interval=1))
+    randomness = dict(seed=0)
+    ''')
+
+
+def _tiny_cls_project(user, name):
+    """A user's config ``name`` that inherits our CIFAR DHKD config by
+    ``dhkd_det::``, shrunk (resnet8, a 10-class random set, one epoch), its
+    data and teacher beside it."""
+    if not (user / 'teacher.pth').is_file():
+        write_random_cifar(str(user / 'data'), num_classes=10, n_train=32,
+                           n_test=16)
+        save_teacher(str(user / 'teacher.pth'))
+    (user / name).write_text(TINY_CLS)
+    return name
+
+
 def test_a_tiny_training_and_export_through_the_commands(env):
     """``dhkd-train`` trains a user's config that inherits our CIFAR DHKD
-    config by ``dhkd_det::`` (shrunk: resnet8, a 10-class random set, one
-    epoch); ``dhkd-export`` writes its plain student."""
+    config by ``dhkd_det::``; ``dhkd-export`` writes its plain student."""
     bin_dir, user = env
-    write_random_cifar(str(user / 'data'), num_classes=10, n_train=32,
-                       n_test=16)
-    save_teacher(str(user / 'teacher.pth'))
-    (user / 'my_cls.py').write_text(textwrap.dedent('''
-        _base_ = 'dhkd_det::dhkd/cifar100_res32x4_res8x4.py'
-        model = dict(
-            student=dict(network=dict(type='resnet8', num_classes=10)),
-            teacher=dict(type='resnet8', num_classes=10),
-            teacher_ckpt='teacher.pth')
-        train_dataloader = dict(
-            batch_size=16, num_workers=0, persistent_workers=False,
-            dataset=dict(data_root='data', check_md5=False))
-        val_dataloader = dict(
-            batch_size=16, num_workers=0, persistent_workers=False,
-            dataset=dict(data_root='data', check_md5=False))
-        test_dataloader = val_dataloader
-        train_cfg = dict(max_epochs=1)
-        default_hooks = dict(logger=dict(interval=1))
-        randomness = dict(seed=0)
-        '''))
-    _run([str(bin_dir / 'dhkd-train'), 'my_cls.py', '--work-dir', 'wd'],
+    cfg = _tiny_cls_project(user, 'my_cls.py')
+    _run([str(bin_dir / 'dhkd-train'), cfg, '--work-dir', 'wd'],
          cwd=str(user))
     ckpt = user / 'wd' / 'epoch_1.pth'
     assert ckpt.is_file()
@@ -226,6 +237,41 @@ def test_a_tiny_training_and_export_through_the_commands(env):
                cwd=str(user))
     assert 'tensors of the student' in out.stdout
     assert (user / 'student.pth').is_file()
+
+
+def test_our_names_resolve_before_the_package_is_imported(env):
+    """MMEngine's config reader alone (no ``import dhkd_det``, custom
+    imports off) reads a config that inherits ours by ``dhkd_det::``: the
+    wheel's start-up hook adds the name to MMEngine's table when the reader
+    is imported."""
+    bin_dir, user = env
+    (user / 'my_det_alone.py').write_text(
+        "_base_ = 'dhkd_det::dhkd/coco_faster_rcnn_r101_r50.py'\n")
+    out = _run([str(bin_dir / 'python'), '-c', textwrap.dedent('''
+        import json, sys
+        from mmengine.config import Config
+        cfg = Config.fromfile('my_det_alone.py', import_custom_modules=False)
+        print(json.dumps(dict(model=cfg.model.type,
+                              imported='dhkd_det' in sys.modules)))
+        ''')], cwd=str(user))
+    found = json.loads(out.stdout.strip().splitlines()[-1])
+    assert found == dict(model='DetDistiller', imported=False)
+
+
+def test_mmdetection_s_own_train_script_trains_our_config(env):
+    """MMDetection's tools/train.py, which reads the config before its
+    ``custom_imports`` import dhkd_det, trains a user's config that inherits
+    ours by ``dhkd_det::``."""
+    mmdet = pytest.importorskip('mmdet')
+    script = osp.join(osp.dirname(mmdet.__file__), '.mim', 'tools',
+                      'train.py')
+    if not osp.isfile(script):
+        pytest.skip('mmdet without its tools')
+    bin_dir, user = env
+    cfg = _tiny_cls_project(user, 'my_cls_mmdet.py')
+    _run([str(bin_dir / 'python'), script, cfg, '--work-dir', 'wd_mmdet'],
+         cwd=str(user))
+    assert (user / 'wd_mmdet' / 'epoch_1.pth').is_file()
 
 
 def test_this_checkout_is_not_what_the_environment_imports(env):
