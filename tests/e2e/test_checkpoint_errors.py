@@ -39,6 +39,15 @@ def run(tmp_path_factory):
                 resnet20_cfg=resnet20_cfg, ckpt=wd / 'epoch_1.pth')
 
 
+def assert_short_console(proc):
+    console = (proc.stdout + proc.stderr).splitlines()
+    assert len(console) <= 40, '\n'.join(console)
+    assert 'System environment' not in proc.stdout
+    log = proc.stderr.rstrip().splitlines()[-1].split(
+        'the full log, with the traceback: ')[1]
+    assert 'System environment' in open(log).read()
+
+
 def run_test(run, ckpt, tmp_path, cfg=None):
     tmp_path.mkdir(exist_ok=True)
     out = tmp_path / 'metrics.json'
@@ -60,6 +69,9 @@ def test_teacher_checkpoint_is_not_tested_as_the_distiller(run, tmp_path):
         in proc.stderr, proc.stderr[-3000:]
     assert 'of its keys are not in the model' in proc.stderr  # layer*.2.*
     assert 'with the config that trained it' in proc.stderr
+    # found after the runner is built: MMEngine's environment and config
+    # went into the failure's log, not above the error
+    assert_short_console(proc)
 
 
 def test_exported_student_is_tested_as_the_student(run, tmp_path):
@@ -148,6 +160,7 @@ def test_resume_from_another_models_checkpoint(run, tmp_path):
     assert 'student.aux_head' in proc.stderr
     assert f'load_from={run["ckpt"]}' in proc.stderr
     assert not list(wd.glob('*.pth'))
+    assert_short_console(proc)
 
 
 def test_resume_with_another_optimizer_set_up(run, tmp_path):
