@@ -3,6 +3,7 @@ a sweep file, each in its own work dir, then the table (mean ± std over
 seeds beside the published numbers) and a figure of the spread.
 
     python tools/reproduce.py configs/sweeps/cifar100_paper.py --per-gpu 2
+    python tools/reproduce.py configs/sweeps/digit_pairs_study.py --cpu-runs 2
     python tools/reproduce.py SWEEP --launcher slurm --partition gpu --time 4:00:00
     python tools/reproduce.py SWEEP --collect      # the table, any time
     python tools/reproduce.py SWEEP --only res32x4_res8x4/dkd/seed_0
@@ -25,8 +26,8 @@ from dhkd_det.apis.failed_start import run_tool  # noqa: E402
 from dhkd_det.experiments.slurm import submit_slurm  # noqa: E402
 from dhkd_det.experiments.sweep_preflight import check_cells  # noqa: E402
 from dhkd_det.experiments.sweep import (  # noqa: E402
-    PREEMPTED_EXIT_CODE, SweepInUse, cell_dir, cell_state, device_slots,
-    failure_report, load_sweep, parse_cell, run_cell, run_local,
+    PREEMPTED_EXIT_CODE, SweepInUse, cell_dir, cell_state, cpu_run_threads,
+    device_slots, failure_report, load_sweep, parse_cell, run_cell, run_local,
     stop_on_signals, sweep_lock, visible_devices)
 from dhkd_det.experiments.sweep_table import collect  # noqa: E402
 
@@ -42,6 +43,12 @@ def parse_args():
                         "sweep file's cfg_options)")
     parser.add_argument('--per-gpu', type=int, default=1,
                         help='concurrent runs per visible GPU')
+    parser.add_argument(
+        '--cpu-runs', type=int, default=1,
+        help='concurrent runs on a machine without GPUs, the cores shared '
+        'out among them (OMP_NUM_THREADS, unless it is set); small models '
+        'use one core nearly as well as two, so on a CPU machine runs side '
+        'by side finish a sweep sooner than one run with every core')
     parser.add_argument('--launcher', choices=['local', 'slurm'],
                         default='local', help='local: a process pool on '
                         'this machine; slurm: a job array through submitit')
@@ -119,11 +126,15 @@ def main():
               f'when it has run: python tools/reproduce.py {args.sweep} '
               f'--out {out} --collect')
         return
-    slots = device_slots(visible_devices(), args.per_gpu)
+    try:
+        slots = device_slots(visible_devices(), args.per_gpu, args.cpu_runs)
+    except ValueError as err:
+        sys.exit(str(err))
     try:
         with sweep_lock(out), stop_on_signals() as children:
             outcomes = run_local(sweep, out, sweep.cells(), slots,
-                                 say=lambda line: print(line, flush=True))
+                                 say=lambda line: print(line, flush=True),
+                                 cpu_threads=cpu_run_threads(args.cpu_runs))
             damaged = table(sweep, out)
     except SweepInUse as err:
         sys.exit(str(err))

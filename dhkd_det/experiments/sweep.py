@@ -685,16 +685,36 @@ def visible_devices() -> List[str]:
     return [str(i) for i in range(torch.cuda.device_count())]
 
 
-def device_slots(devices: Sequence[str], per_gpu: int) -> List[
-        Optional[str]]:
+def device_slots(devices: Sequence[str], per_gpu: int,
+                 cpu_runs: int = 1) -> List[Optional[str]]:
     """One slot per concurrent run: ``per_gpu`` for each device, in the
-    order that spreads the first runs over all devices; one CPU slot (runs
-    one after the other) without devices."""
+    order that spreads the first runs over all devices; without devices,
+    ``cpu_runs`` CPU slots (``None``)."""
     if per_gpu < 1:
         raise ValueError(f'--per-gpu {per_gpu}: give at least 1')
+    if cpu_runs < 1:
+        raise ValueError(f'--cpu-runs {cpu_runs}: give at least 1')
     if not devices:
-        return [None]
+        return [None] * cpu_runs
+    if cpu_runs > 1:
+        raise ValueError(
+            f'--cpu-runs {cpu_runs} is for a machine without GPUs, but '
+            f'GPUs {", ".join(devices)} are visible: use --per-gpu for '
+            'concurrent runs on them (or CUDA_VISIBLE_DEVICES= to run on '
+            'the CPU)')
     return [d for _ in range(per_gpu) for d in devices]
+
+
+def cpu_run_threads(cpu_runs: int, environ=os.environ,
+                    cores: Optional[int] = None) -> Optional[int]:
+    """The threads each of ``cpu_runs`` concurrent CPU runs gets: the cores
+    shared out (at least 1), so that the runs do not each start a thread
+    per core and slow each other down; None (torch's default) for one run
+    or where ``OMP_NUM_THREADS`` is set already (the runs inherit it)."""
+    if cpu_runs <= 1 or environ.get('OMP_NUM_THREADS'):
+        return None
+    cores = cores or os.cpu_count() or 1
+    return max(1, cores // cpu_runs)
 
 
 def _duration(seconds: float) -> str:
@@ -751,9 +771,11 @@ def _finished_seconds(work_dir: str) -> float:
 def run_local(sweep: Sweep, out: str, cells: Sequence[Cell],
               slots: Sequence[Optional[str]],
               launch: LaunchFn = launch_cell,
-              say: Callable[[str], None] = print) -> List[Outcome]:
+              say: Callable[[str], None] = print,
+              cpu_threads: Optional[int] = None) -> List[Outcome]:
     """Runs the unfinished ``cells`` over ``slots`` (``device_slots``),
-    each run with ``CUDA_VISIBLE_DEVICES`` set to its slot's GPU, and
+    each run with ``CUDA_VISIBLE_DEVICES`` set to its slot's GPU (a CPU
+    slot's run with ``OMP_NUM_THREADS=cpu_threads`` where given), and
     returns every cell's outcome, finished ones as 'skipped'.  Says the
     plan first (cells, finished, to run, where the logs are), a line when
     a run starts and one when it ends (done / running / failed / left, the
@@ -787,7 +809,9 @@ def run_local(sweep: Sweep, out: str, cells: Sequence[Cell],
                 return Outcome(cell, 'not started')
             with lock:
                 running[cell] = time.time()
-            env = None if slot is None else {'CUDA_VISIBLE_DEVICES': slot}
+            env = {'CUDA_VISIBLE_DEVICES': slot} if slot is not None else (
+                {'OMP_NUM_THREADS': str(cpu_threads)} if cpu_threads
+                else None)
             return run_cell(sweep, out, cell, launch, env, say,
                             where='' if slot is None else f'GPU {slot}')
         finally:

@@ -15,6 +15,7 @@ from cls_utils import REPO, python_tool, run_tool, save_teacher
 from dhkd_det.experiments.methods import METHODS
 from dhkd_det.experiments.published import SOURCES, published
 from dhkd_det.experiments.sweep import (Cell, Sweep, cell_dir, cell_state,
+                                        cpu_run_threads,
                                         device_slots, load_sweep,
                                         parse_cell, run_local)
 from dhkd_det.experiments.sweep_table import collect
@@ -132,6 +133,45 @@ def test_runs_packed_per_gpu(tmp_path):
     assert 'done 8, running 0, failed 0, left 0' in ends[-1]
     # an estimate once a run has been measured, while any is left
     assert 'to go' in ends[0] and 'to go' not in ends[-1]
+
+
+def test_cpu_runs_side_by_side_share_the_cores(tmp_path):
+    """--cpu-runs 2 on a machine without GPUs: two runs at once, each told
+    its share of the cores by OMP_NUM_THREADS (unless the user set it)."""
+    assert device_slots([], per_gpu=1, cpu_runs=2) == [None, None]
+    with pytest.raises(ValueError, match='--cpu-runs 0'):
+        device_slots([], 1, cpu_runs=0)
+    with pytest.raises(ValueError, match='--cpu-runs 2 is for a machine '
+                       'without GPUs, but GPUs 0 are visible: use --per-gpu'):
+        device_slots(['0'], 1, cpu_runs=2)
+    assert cpu_run_threads(2, environ={}, cores=2) == 1
+    assert cpu_run_threads(3, environ={}, cores=16) == 5
+    assert cpu_run_threads(4, environ={}, cores=2) == 1
+    assert cpu_run_threads(1, environ={}, cores=16) is None
+    assert cpu_run_threads(2, environ={'OMP_NUM_THREADS': '4'}) is None
+    lock = threading.Lock()
+    state = dict(running=0, peak=0, envs=[])
+    two = threading.Barrier(2, timeout=120)  # fewer at once would break it
+
+    def launch(config, options, work_dir, resume, env):
+        with lock:
+            state['running'] += 1
+            state['peak'] = max(state['peak'], state['running'])
+            state['envs'].append(env)
+        two.wait()
+        _fake_run(work_dir, 30.0)
+        with lock:
+            state['running'] -= 1
+        return 0, ''
+
+    sweep = _sweep(['ce'], range(4))
+    lines = []
+    outcomes = run_local(sweep, str(tmp_path), sweep.cells(), [None, None],
+                         launch, lines.append, cpu_threads=1)
+    assert [o.status for o in outcomes] == ['done'] * 4
+    assert state['peak'] == 2
+    assert state['envs'] == [{'OMP_NUM_THREADS': '1'}] * 4
+    assert ', 2 at a time' in lines[0]
 
 
 def test_failed_cell_reported_and_retried(tmp_path):
