@@ -37,6 +37,7 @@ import statistics
 import subprocess
 import sys
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Callable, Dict, List, Optional, Sequence
 
@@ -49,7 +50,8 @@ from ..checkpoint.atomic_file import atomic_path, atomic_write_text
 from ..checkpoint.teacher import load_teacher_checkpoint
 from .methods import method_config
 from .sweep import (FAILED_FILE, RESULTS_FILE, TAIL_CHARS, Cell, Sweep,
-                    cell_dir, device_slots, run_local, visible_devices)
+                    cell_dir, cpu_run_threads, device_slots, run_local,
+                    visible_devices)
 
 #: the files of their checkout the harness runs or adapts
 REQUIRED_FILES = ('train_student.py', 'train_teacher.py',
@@ -595,7 +597,7 @@ def compare(authors_repo: str, config: str, out: str, seeds: Sequence[int],
             teacher_ckpt: Optional[str] = None,
             ours_from: Optional[str] = None, pair: Optional[str] = None,
             options: Optional[Dict[str, object]] = None,
-            say: Callable[[str], None] = print) -> dict:
+            say: Callable[[str], None] = print, cpu_runs: int = 1) -> dict:
     """Runs what is not finished of their side, then of ours, and writes
     ``<out>/authors_vs_ours.md`` and ``.csv``.
 
@@ -607,6 +609,8 @@ def compare(authors_repo: str, config: str, out: str, seeds: Sequence[int],
             instead of training them.
         pair: the pair's name there (default: ``default_pair(config)``).
         options: ``--cfg-options`` for both sides.
+        cpu_runs: runs side by side on a machine without GPUs, the cores
+            shared out (``sweep.cpu_run_threads``).
 
     Returns dict(markdown=..., files=[...], failed=[...]: the runs that
     failed, as 'theirs <variant> seed <s>' / 'ours <cell id>').
@@ -647,24 +651,31 @@ def compare(authors_repo: str, config: str, out: str, seeds: Sequence[int],
             for v in variants}
     teacher = their_teacher_state(base) if distilling else None
     devices = visible_devices()
+    slots = device_slots(devices, 1, cpu_runs)
+    threads = cpu_run_threads(cpu_runs)
     # one GPU per run: their train_teacher.py wraps the model in
     # DataParallel, which would split each batch, and with it BatchNorm's
     # statistics, over every GPU it sees
-    env = {'CUDA_VISIBLE_DEVICES': devices[0]} if devices else None
+    env = {'CUDA_VISIBLE_DEVICES': devices[0]} if devices else (
+        {'OMP_NUM_THREADS': str(threads)} if threads else None)
     failed = []
-    for variant in variants:
-        for seed in seeds:
-            outcome = run_theirs(repo, out, runs[variant], seed, teacher,
-                                 env)
-            say(f'[theirs] {variant} seed {seed}: {outcome.status}'
-                + (f' in {outcome.seconds:.0f} s' if outcome.seconds
-                   else ''))
-            if outcome.status == 'failed':
-                failed.append(f'theirs {variant} seed {seed}')
-                say(f'--- the last lines of '
-                    f'{osp.join(their_dir(out, variant, seed), STDOUT_LOG)}'
-                    f':\n{outcome.tail.rstrip()}\n--- (rerun the same '
-                    'command to retry it)')
+
+    def theirs(variant: str, seed: int) -> None:
+        outcome = run_theirs(repo, out, runs[variant], seed, teacher, env)
+        say(f'[theirs] {variant} seed {seed}: {outcome.status}'
+            + (f' in {outcome.seconds:.0f} s' if outcome.seconds else ''))
+        if outcome.status == 'failed':
+            failed.append(f'theirs {variant} seed {seed}')
+            say(f'--- the last lines of '
+                f'{osp.join(their_dir(out, variant, seed), STDOUT_LOG)}'
+                f':\n{outcome.tail.rstrip()}\n--- (rerun the same '
+                'command to retry it)')
+
+    with ThreadPoolExecutor(max_workers=len(slots)) as pool:
+        for done in [pool.submit(theirs, variant, seed)
+                     for variant in variants for seed in seeds]:
+            done.result()
+    failed.sort()
     cells = {(v, s): Cell(pair, VARIANTS[v].method, s)
              for v in variants for s in seeds}
     ours = {key: _our_results_path(out, ours_from, cell)
@@ -676,8 +687,8 @@ def compare(authors_repo: str, config: str, out: str, seeds: Sequence[int],
         sweep = Sweep(config, {pair: config},
                       sorted({c.method for c in todo}), list(seeds),
                       options)
-        outcomes = run_local(sweep, osp.join(out, 'ours'), todo,
-                             device_slots(devices, 1), say=say)
+        outcomes = run_local(sweep, osp.join(out, 'ours'), todo, slots,
+                             say=say, cpu_threads=threads)
         failed += [f'ours {o.cell.id}' for o in outcomes
                    if o.status == 'failed']
     stats = variant_stats(out, variants, seeds, ours)

@@ -50,6 +50,7 @@ import os.path as osp
 import resource
 import statistics
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, replace
 from typing import Callable, Dict, List, Optional, Sequence, Tuple
 
@@ -65,7 +66,8 @@ from .demo_det import (DHKD_CONFIG, KD_CONFIG, STUDENT_CONFIG, TEACHER_CONFIG,
                        Settings, data_options, detector, final_gradients,
                        saved_config, schedule_options)
 from .sweep import (FAILED_FILE, RESULTS_FILE, TAIL_CHARS, _earlier_seconds,
-                    cell_state)
+                    cell_state, cpu_run_threads, device_slots,
+                    visible_devices)
 
 #: the numbers a detection cell's results.json must hold to be finished
 DET_RESULT_KEYS = ('best_mAP', 'last_mAP')
@@ -244,11 +246,14 @@ def cell_results(work_dir: str, epochs: int) -> dict:
 
 
 def run_cell(work_dir: str, config: str, options: dict, hooks: List[dict],
-             epochs: int) -> dict:
+             epochs: int, env: Optional[dict] = None,
+             alone: bool = True) -> dict:
     """Trains the cell in ``work_dir`` unless it is finished (resumed from
     its checkpoint when it has one) and returns its ``results.json``
     (written atomically; ``seconds``: the wall time of all its attempts,
-    ``cpu_seconds``: the CPU time of the last); a failed run leaves
+    ``cpu_seconds``: the CPU time of the last, None unless the run was
+    ``alone``: this process's finished children are every cell's run);
+    ``env`` is added to the run's environment; a failed run leaves
     ``failed.json`` and raises ``CellFailed``."""
     state = cell_state(work_dir, DET_RESULT_KEYS)
     results_file = osp.join(work_dir, RESULTS_FILE)
@@ -256,7 +261,7 @@ def run_cell(work_dir: str, config: str, options: dict, hooks: List[dict],
         resume = state == 'interrupted'
         start, cpu_start = time.time(), _children_cpu_seconds()
         run = train_in_subprocess(config, options, work_dir, hooks=hooks,
-                                  resume=resume)
+                                  resume=resume, env=env)
         # the wall time of every attempt, failed ones included
         seconds = _earlier_seconds(work_dir) + time.time() - start
         error = ''
@@ -264,7 +269,8 @@ def run_cell(work_dir: str, config: str, options: dict, hooks: List[dict],
             try:
                 results = dict(
                     cell_results(work_dir, epochs), seconds=seconds,
-                    cpu_seconds=_children_cpu_seconds() - cpu_start)
+                    cpu_seconds=_children_cpu_seconds() - cpu_start
+                    if alone else None)
             except (FileNotFoundError, ValueError) as err:
                 error = str(err)
         failed = osp.join(work_dir, FAILED_FILE)
@@ -309,16 +315,21 @@ def run_study(out_dir: str, settings: Settings = DEFAULT,
               seeds: Sequence[int] = (0, 1, 2),
               variants: Sequence[str] = tuple(VARIANTS),
               losses: Losses = Losses(), data_seed: int = 0,
-              say: Callable[[str], None] = print) -> dict:
+              say: Callable[[str], None] = print,
+              cpu_runs: int = 1) -> dict:
     """Trains every unfinished cell of the study in ``out_dir`` (the
     teacher first), then writes and prints its table (``collect``);
     returns ``collect``'s result with ``failed``, the cells whose run
     failed (the study goes on past a failed student; a failed teacher
-    stops it)."""
+    stops it).  ``cpu_runs``: students trained side by side on a machine
+    without GPUs, the cores shared out (``sweep.cpu_run_threads``)."""
     unknown = [v for v in variants if v not in VARIANTS]
     if unknown:
         raise KeyError(f'unknown variants {unknown}; choose from '
                        f'{list(VARIANTS)}')
+    device_slots(visible_devices(), 1, cpu_runs)  # --cpu-runs on a CPU
+    threads = cpu_run_threads(cpu_runs)
+    env = {'OMP_NUM_THREADS': str(threads)} if threads else None
     out = osp.abspath(out_dir)
     os.makedirs(out, exist_ok=True)
     data = check_study(out, settings, data_seed, say)
@@ -340,7 +351,8 @@ def run_study(out_dir: str, settings: Settings = DEFAULT,
     start = time.time()
 
     def train(step: int, label: str, work_dir: str, config: str,
-              options: dict, epochs: int, diagnose: bool) -> dict:
+              options: dict, epochs: int, diagnose: bool,
+              alone: bool) -> dict:
         state = cell_state(work_dir, DET_RESULT_KEYS)
         hooks = [dict(type='ProgressHook', label=label)]
         if diagnose:
@@ -352,7 +364,8 @@ def run_study(out_dir: str, settings: Settings = DEFAULT,
                 f'({epochs} epochs; log: '
                 f'{osp.join(work_dir, "train_stdout.log")}; '
                 f'{_minutes(time.time() - start)} so far)')
-        results = run_cell(work_dir, config, options, hooks, epochs)
+        results = run_cell(work_dir, config, options, hooks, epochs,
+                           None if alone else env, alone)
         say(f'[{step}/{total}] {label}: bbox mAP '
             f'{100 * results["last_mAP"]:.2f} (best '
             f'{100 * results["best_mAP"]:.2f}), mAP@50 '
@@ -367,7 +380,7 @@ def run_study(out_dir: str, settings: Settings = DEFAULT,
           {**common, **dotted(dict(model=detector(settings.teacher_width,
                                                   settings))),
            **schedule(settings.teacher_epochs, data_seed)},
-          settings.teacher_epochs, diagnose=False)
+          settings.teacher_epochs, diagnose=False, alone=True)
     student = dotted(dict(model=detector(settings.student_width, settings)))
     distilled = {'model.student.' + k[len('model.'):]: v
                  for k, v in student.items()}
@@ -380,7 +393,8 @@ def run_study(out_dir: str, settings: Settings = DEFAULT,
     if losses.distill_rois != 'all':
         distilled['model.distill_rois'] = losses.distill_rois
     failed = []
-    for step, (name, seed) in enumerate(cells, 2):
+
+    def train_student(step: int, name: str, seed: int) -> None:
         variant = VARIANTS[name]
         options = {**common, **schedule(settings.epochs, seed)}
         if variant.distilled:
@@ -393,10 +407,16 @@ def run_study(out_dir: str, settings: Settings = DEFAULT,
         label = f'{osp.basename(variant_dir(out, name, losses))} seed {seed}'
         try:
             train(step, label, work_dir, variant.config, options,
-                  settings.epochs, variant.distilled)
+                  settings.epochs, variant.distilled, alone=cpu_runs == 1)
         except CellFailed as err:
             say(str(err))
             failed.append(work_dir)
+
+    with ThreadPoolExecutor(max_workers=cpu_runs) as pool:
+        for done in [pool.submit(train_student, step, name, seed)
+                     for step, (name, seed) in enumerate(cells, 2)]:
+            done.result()
+    failed.sort()
     result = collect(out, variants, seeds, losses, settings)
     say(f'\n{result["text"]}')
     if failed:

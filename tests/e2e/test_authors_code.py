@@ -298,11 +298,12 @@ def run_cli(*args):
 
 @pytest.fixture(scope='module')
 def first_run(project):
-    """The command line, the variants of ``RUN``, seed 0."""
+    """The command line, the variants of ``RUN``, seed 0, two runs side by
+    side (``--cpu-runs 2``)."""
     out = str(project['root'] / 'out')
     run_cli('--authors-repo', project['repo'], '--config', project['config'],
             '--seeds', '0', '--out', out, '--variants', *RUN,
-            '--ours-from', project['ours'])
+            '--ours-from', project['ours'], '--cpu-runs', '2')
     return out
 
 

@@ -30,7 +30,7 @@ def study(work, *args):
 @pytest.fixture(scope='module')
 def smoke(tmp_path_factory):
     work = tmp_path_factory.mktemp('det_study')
-    proc = study(work)
+    proc = study(work, '--cpu-runs', '2')  # the two students side by side
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-4000:]
     return work, proc.stdout
 
@@ -43,6 +43,9 @@ def test_the_study_trains_every_cell_and_writes_its_table(smoke):
         assert results['epochs'] == 1 and len(results['mAP']) == 1, cell
         assert 0 <= results['last_mAP'] <= results['last_mAP_50'] <= 1
         assert results['seconds'] > 0
+        # CPU time is this process's children's: the teacher's alone, the
+        # students' not told apart
+        assert (results['cpu_seconds'] is None) == (cell != 'teacher'), cell
     # the students learnt from the teacher the study trained first
     with open(work / 'dhkd_aux' / 'seed_0' /
               'coco_faster_rcnn_r101_r50.py') as f:
@@ -80,6 +83,17 @@ def test_a_rerun_skips_finished_cells_and_resumes_an_interrupted_one(
     assert 'teacher (ResNet-18 width 16): training' not in proc.stdout
     assert os.stat(finished).st_mtime_ns == stamp
     assert (work / 'student_alone' / 'seed_0' / 'results.json').is_file()
+
+
+def test_cpu_runs_are_for_a_machine_without_gpus(smoke):
+    work, _ = smoke
+    proc = run_tool([sys.executable, osp.join(REPO, 'tools', 'analysis',
+                                              'det_study.py'),
+                     '--smoke', '--out-dir', str(work), '--cpu-runs', '2'],
+                    cwd=str(work), env_extra={'CUDA_VISIBLE_DEVICES': '0'})
+    assert proc.returncode != 0
+    assert 'det_study: --cpu-runs 2 is for a machine without GPUs, but ' \
+        'GPUs 0 are visible' in proc.stderr, proc.stderr[-3000:]
 
 
 def test_a_study_folder_refuses_other_settings(smoke):

@@ -7,7 +7,7 @@ our top-1 and theirs (mean ± std over seeds) and the difference.
         --teacher-ckpt checkpoints/digit_pairs_resnet20.pth --seeds 0 1 2 \
         --out work_dirs/authors_vs_ours \
         [--variants ce kd dhkd_linear dhkd_nonlinear_ga] \
-        [--ours-from work_dirs/sweeps/digit_pairs_study]
+        [--ours-from work_dirs/sweeps/digit_pairs_study] [--cpu-runs 2]
 
 --authors-repo is a checkout of theirs (git clone
 https://github.com/penghui-yang/DHKD), run unchanged: each of their runs is
@@ -57,6 +57,10 @@ def parse_args():
                         'without cifar100_)')
     parser.add_argument('--cfg-options', nargs='+', action=CfgOptionsAction,
                         default={}, help='overrides for both sides')
+    parser.add_argument(
+        '--cpu-runs', type=int, default=1,
+        help='runs side by side on a machine without GPUs, the cores shared '
+        'out among them (OMP_NUM_THREADS, unless it is set)')
     return parser.parse_args()
 
 
@@ -66,7 +70,8 @@ def main():
         result = compare(args.authors_repo, args.config, args.out,
                          args.seeds, args.variants, args.teacher_ckpt,
                          args.ours_from, args.pair, args.cfg_options,
-                         say=lambda line: print(line, flush=True))
+                         say=lambda line: print(line, flush=True),
+                         cpu_runs=args.cpu_runs)
     except (FileNotFoundError, ValueError) as err:  # inputs, named
         sys.exit(f'authors_dhkd: {err}')
     print(result['markdown'])

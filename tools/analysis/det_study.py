@@ -6,6 +6,7 @@ losses on one head, over several seeds, on crowded digit scenes
     python tools/analysis/det_study.py                     # the whole study
     python tools/analysis/det_study.py --temperature 4     # beside it, T=4
     python tools/analysis/det_study.py --smoke --out-dir /tmp/s   # ~1 min
+    python tools/analysis/det_study.py --cpu-runs 2        # a 2-core CPU
 
 Rerunning the same command skips the finished cells, resumes an
 interrupted one and retries a failed one; it exits with status 1 while a
@@ -39,6 +40,11 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument('--variants', nargs='+', default=list(VARIANTS),
                         choices=list(VARIANTS), metavar='VARIANT',
                         help=f'of {", ".join(VARIANTS)} (default: all)')
+    parser.add_argument(
+        '--cpu-runs', type=int, default=1,
+        help='students trained side by side on a machine without GPUs, '
+        'the cores shared out among them (OMP_NUM_THREADS, unless it is '
+        'set); the teacher trains first, alone')
     parser.add_argument('--data-seed', type=int, default=0,
                         help='seeds the digit scenes and the teacher')
     sizes = parser.add_argument_group(
@@ -84,9 +90,13 @@ def parse_args(argv=None) -> argparse.Namespace:
 
 def main(argv=None) -> int:
     args = parse_args(argv)
-    result = run_study(args.out_dir, args.settings, args.seeds,
-                       args.variants, args.losses, args.data_seed,
-                       say=lambda line: print(line, flush=True))
+    try:
+        result = run_study(args.out_dir, args.settings, args.seeds,
+                           args.variants, args.losses, args.data_seed,
+                           say=lambda line: print(line, flush=True),
+                           cpu_runs=args.cpu_runs)
+    except ValueError as err:  # --cpu-runs where GPUs are visible
+        sys.exit(f'det_study: {err}')
     return 1 if result['failed'] else 0
 
 
