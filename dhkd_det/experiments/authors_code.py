@@ -50,8 +50,8 @@ from ..checkpoint.atomic_file import atomic_path, atomic_write_text
 from ..checkpoint.teacher import load_teacher_checkpoint
 from .methods import method_config
 from .sweep import (FAILED_FILE, RESULTS_FILE, TAIL_CHARS, Cell, Sweep,
-                    cell_dir, cpu_run_threads, device_slots, run_local,
-                    visible_devices)
+                    cell_dir, cpu_run_env, cpu_run_threads, device_slots,
+                    run_local, visible_devices)
 
 #: the files of their checkout the harness runs or adapts
 REQUIRED_FILES = ('train_student.py', 'train_teacher.py',
@@ -656,8 +656,8 @@ def compare(authors_repo: str, config: str, out: str, seeds: Sequence[int],
     # one GPU per run: their train_teacher.py wraps the model in
     # DataParallel, which would split each batch, and with it BatchNorm's
     # statistics, over every GPU it sees
-    env = {'CUDA_VISIBLE_DEVICES': devices[0]} if devices else (
-        {'OMP_NUM_THREADS': str(threads)} if threads else None)
+    env = {'CUDA_VISIBLE_DEVICES': devices[0]} if devices else \
+        cpu_run_env(cpu_runs)
     failed = []
 
     def theirs(variant: str, seed: int) -> None:

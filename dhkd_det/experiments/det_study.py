@@ -66,7 +66,7 @@ from .demo_det import (DHKD_CONFIG, KD_CONFIG, STUDENT_CONFIG, TEACHER_CONFIG,
                        Settings, data_options, detector, final_gradients,
                        saved_config, schedule_options)
 from .sweep import (FAILED_FILE, RESULTS_FILE, TAIL_CHARS, _earlier_seconds,
-                    cell_state, cpu_run_threads, device_slots,
+                    cell_state, cpu_run_env, device_slots,
                     visible_devices)
 
 #: the numbers a detection cell's results.json must hold to be finished
@@ -328,8 +328,7 @@ def run_study(out_dir: str, settings: Settings = DEFAULT,
         raise KeyError(f'unknown variants {unknown}; choose from '
                        f'{list(VARIANTS)}')
     device_slots(visible_devices(), 1, cpu_runs)  # --cpu-runs on a CPU
-    threads = cpu_run_threads(cpu_runs)
-    env = {'OMP_NUM_THREADS': str(threads)} if threads else None
+    env = cpu_run_env(cpu_runs)
     out = osp.abspath(out_dir)
     os.makedirs(out, exist_ok=True)
     data = check_study(out, settings, data_seed, say)

@@ -717,6 +717,13 @@ def cpu_run_threads(cpu_runs: int, environ=os.environ,
     return max(1, cores // cpu_runs)
 
 
+def cpu_run_env(cpu_runs: int) -> Optional[Dict[str, str]]:
+    """The environment each of ``cpu_runs`` concurrent CPU runs is given
+    (``OMP_NUM_THREADS`` of ``cpu_run_threads``), or None."""
+    threads = cpu_run_threads(cpu_runs)
+    return {'OMP_NUM_THREADS': str(threads)} if threads else None
+
+
 def _duration(seconds: float) -> str:
     minutes, secs = divmod(int(round(seconds)), 60)
     hours, minutes = divmod(minutes, 60)
